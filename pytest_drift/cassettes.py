@@ -1,0 +1,109 @@
+"""One small vcrpy cassette per episode, matched on method, path and body.
+
+Requests keep only their content type (no auth, no SDK fingerprint headers), the URI
+loses its port (a local server's ephemeral port must not break replay) and key query
+parameters; responses keep only their content type. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from vcr.persisters.filesystem import FilesystemPersister
+from vcr.serialize import serialize
+
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+SECRET_QUERY_KEYS = frozenset({"key", "api_key", "api-key", "apikey", "access_token", "token"})
+KEPT_HEADERS = frozenset({"content-type"})
+SLUG_SEP = "__"
+
+
+def model_slug(model: str) -> str:
+    """`local/smollm2-135m` -> `local__smollm2-135m` (a folder name, reversible)."""
+    return model.replace("/", SLUG_SEP)
+
+
+def model_from_slug(slug: str) -> str:
+    return slug.replace(SLUG_SEP, "/")
+
+
+def cassette_path(root: Path, model: str, scenario: str, variant: str, repeat: int) -> Path:
+    return root / model_slug(model) / scenario / variant / f"r{repeat}.yaml"
+
+
+def shipped_models(root: Path) -> list[str]:
+    """Models with at least one cassette under root."""
+    if not root.is_dir():
+        return []
+    return sorted(model_from_slug(d.name) for d in root.iterdir() if d.is_dir() and any(d.rglob("*.yaml")))
+
+
+def _strip_uri(uri: str) -> str:
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if k.lower() not in SECRET_QUERY_KEYS])
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
+def scrub_request(request: Any) -> Any:
+    request = copy.copy(request)
+    request.uri = _strip_uri(request.uri)
+    request.headers = {k: v for k, v in dict(request.headers).items() if k.lower() in KEPT_HEADERS}
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    response = dict(response)
+    response["headers"] = {k: v for k, v in response.get("headers", {}).items() if k.lower() in KEPT_HEADERS}
+    return response
+
+
+class AtomicPersister(FilesystemPersister):
+    """Write to a temporary file in the same folder, then rename: a crash leaves no half file."""
+
+    @staticmethod
+    def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+        data = serialize(cassette_dict, serializer)
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _vcr(record_mode: str) -> Any:
+    import vcr
+
+    my_vcr = vcr.VCR(
+        record_mode="all" if record_mode == "rewrite" else record_mode,
+        match_on=("method", "path", "body"),
+        before_record_request=scrub_request,
+        before_record_response=scrub_response,
+        decode_compressed_response=True,
+        allow_playback_repeats=False,
+    )
+    my_vcr.register_persister(AtomicPersister)
+    return my_vcr
+
+
+@contextmanager
+def use_cassette(path: Path, record_mode: str) -> Iterator[Any]:
+    """Open the episode's cassette; `rewrite` starts from an empty one."""
+    if record_mode not in RECORD_MODES:
+        raise ValueError(f"record mode must be one of {RECORD_MODES}, got {record_mode!r}")
+    if record_mode == "rewrite":
+        path.unlink(missing_ok=True)
+    with _vcr(record_mode).use_cassette(str(path)) as cassette:
+        yield cassette

@@ -1,0 +1,200 @@
+"""The agent loop: chat completions with native tool calls against one Environment."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Callable, Protocol
+
+from .errors import CassetteMiss, ProviderError
+from .outcome import TraceEntry
+from .scenario import Environment, Message, Score
+from .tools import canonical_args
+
+NO_TOOL_CALL_NOTE = "No tool call received. Respond with exactly one tool call from the tools provided."
+EMPTY_REPLY_NOTE = "The previous response was empty. Respond with a tool call."
+SKIPPED_NOTE = "Not executed: the episode ended before this call."
+TRACE_ARG_CHARS = 200
+
+
+class Termination(StrEnum):
+    DONE = "done"  # the world reached its end (horizon or terminal state)
+    AGENT_STOPPED = "agent_stopped"  # the agent answered without a tool call where that ends it
+    MAX_CALLS_PER_STEP = "max_calls_per_step"  # too many model calls without the world advancing
+    LOOP_GUARD = "loop_guard"  # the same call with the same result repeated
+    PROVIDER_ERROR = "provider_error"  # infrastructure: label unknown, never scored
+    CASSETTE_MISS = "cassette_miss"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_calls_per_step: int = 4
+    loop_guard: int = 6
+    max_retries: int = 3
+    retry_delays: tuple[float, ...] = (2.0, 8.0, 30.0)
+
+
+@dataclass(frozen=True)
+class ModelToolCall:
+    name: str
+    arguments: str | None
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    content: str | None
+    tool_calls: tuple[ModelToolCall, ...] = ()
+    empty: bool = False  # no choices / no message at all
+
+
+class ModelCaller(Protocol):
+    def __call__(self, messages: list[Message], tools: list[dict[str, Any]]) -> ModelReply: ...
+
+
+@dataclass
+class EpisodeResult:
+    termination: Termination
+    messages: list[Message]
+    trace: list[TraceEntry]
+    score: Score | None
+    model_calls: int = 0
+    tool_calls: int = 0
+    retries: int = 0
+    malformed: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Loop:
+    """State of one running episode; one method per decision so each stays small."""
+
+    def __init__(self, env: Environment, model: ModelCaller, limits: Limits, sleep: Callable[[float], None]):
+        self.env, self.model, self.limits, self.sleep = env, model, limits, sleep
+        self.messages: list[Message] = list(env.initial_messages())
+        self.tools = env.tool_schemas()
+        self.trace: list[TraceEntry] = []
+        self.malformed: dict[str, int] = {}
+        self.model_calls = self.tool_calls = self.retries = 0
+        self.calls_this_step = 0
+        self.last_signature: str | None = None
+        self.repeats = 0
+
+    def count(self, kind: str) -> None:
+        self.malformed[kind] = self.malformed.get(kind, 0) + 1
+
+    def ask(self) -> ModelReply:
+        for attempt in range(self.limits.max_retries + 1):
+            try:
+                return self.model(self.messages, self.tools)
+            except ProviderError as exc:
+                if not exc.transient or attempt == self.limits.max_retries:
+                    raise
+                self.retries += 1
+                delays = self.limits.retry_delays
+                self.sleep(delays[min(attempt, len(delays) - 1)] if delays else 0.0)
+        raise AssertionError("unreachable")
+
+    def run(self) -> Termination:
+        while not self.env.done:
+            if self.calls_this_step >= self.limits.max_calls_per_step:
+                return Termination.MAX_CALLS_PER_STEP
+            step_before = self.env.step
+            try:
+                reply = self.ask()
+            except CassetteMiss as miss:
+                miss.step, miss.model_call = self.env.step, self.model_calls
+                raise
+            self.model_calls += 1
+            self.calls_this_step += 1
+            stop = self.handle(reply)
+            if self.env.step != step_before:
+                self.calls_this_step = 0
+            if stop is not None:
+                return stop
+        return Termination.DONE
+
+    def handle(self, reply: ModelReply) -> Termination | None:
+        if reply.empty:
+            self.count("empty_response")
+            self.messages.append({"role": "user", "content": EMPTY_REPLY_NOTE})
+            return None
+        if not reply.tool_calls:
+            self.messages.append({"role": "assistant", "content": reply.content or ""})
+            if self.env.ends_on_text:
+                return Termination.AGENT_STOPPED
+            self.count("no_tool_call")
+            self.messages.append({"role": "user", "content": NO_TOOL_CALL_NOTE})
+            return None
+        return self.run_calls(reply)
+
+    def run_calls(self, reply: ModelReply) -> Termination | None:
+        # Our own call ids: provider ids are random, and they would change the next request body.
+        ids = [f"call_{self.tool_calls + i}" for i in range(len(reply.tool_calls))]
+        self.messages.append({
+            "role": "assistant",
+            "content": reply.content or "",
+            "tool_calls": [
+                {"id": i, "type": "function", "function": {"name": c.name, "arguments": c.arguments or "{}"}}
+                for i, c in zip(ids, reply.tool_calls)
+            ],
+        })
+        stop: Termination | None = None
+        for call_id, call in zip(ids, reply.tool_calls):
+            if stop is not None or self.env.done:
+                self.messages.append({"role": "tool", "tool_call_id": call_id, "content": SKIPPED_NOTE})
+                continue
+            stop = self.run_one(call_id, call)
+        return stop
+
+    def run_one(self, call_id: str, call: ModelToolCall) -> Termination | None:
+        step = self.env.step
+        result = self.env.call_tool(call.name, call.arguments)
+        self.tool_calls += 1
+        if result.error:
+            self.count(result.error)
+        args = call.arguments or "{}"
+        try:
+            shown = canonical_args(json.loads(args))
+        except (json.JSONDecodeError, TypeError):
+            shown = args
+        self.trace.append(TraceEntry(step=step, tool=call.name, arguments=shown[:TRACE_ARG_CHARS], error=result.error))
+        self.messages.append({"role": "tool", "tool_call_id": call_id, "content": result.observation})
+        signature = f"{call.name}\x1f{shown}\x1f{result.observation}"
+        self.repeats = self.repeats + 1 if signature == self.last_signature else 1
+        self.last_signature = signature
+        if self.repeats >= self.limits.loop_guard:
+            return Termination.LOOP_GUARD
+        return None
+
+
+def run_episode(
+    env: Environment,
+    model: ModelCaller,
+    limits: Limits = Limits(),
+    sleep: Callable[[float], None] = time.sleep,
+) -> EpisodeResult:
+    """Play one episode. Provider failures label it, they never score it."""
+    loop = _Loop(env, model, limits, sleep)
+    error = ""
+    try:
+        termination = loop.run()
+    except ProviderError as exc:
+        termination, error = Termination.PROVIDER_ERROR, str(exc)
+    score: Score | None = None
+    if termination is not Termination.PROVIDER_ERROR:
+        env.finish()
+        score = env.score()
+    return EpisodeResult(
+        termination=termination,
+        messages=loop.messages,
+        trace=loop.trace,
+        score=score,
+        model_calls=loop.model_calls,
+        tool_calls=loop.tool_calls,
+        retries=loop.retries,
+        malformed=loop.malformed,
+        error=error,
+        snapshots=env.snapshots,
+    )

@@ -1,0 +1,162 @@
+"""Model adapters. Every model, scripted or live, is called through litellm.completion."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from .episode import ModelReply, ModelToolCall
+from .errors import CassetteMiss, ProviderError
+
+if TYPE_CHECKING:
+    from .policies import Policy
+    from .scenario import Environment, Message
+
+POLICY_PREFIX = "policy/"
+TEMPERATURE = 0.0  # greedy decoding; with a fixed seed recordings are reproducible
+REQUEST_TIMEOUT = 120.0
+_OFFLINE_SWITCHES = {
+    "LITELLM_OFFLINE_MODE": "true",  # no model-price map fetched over the network at import
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_RUST": "false",  # a Rust HTTP path would bypass vcrpy
+}
+_TRANSIENT = ("RateLimitError", "InternalServerError", "ServiceUnavailableError", "Timeout",
+              "APIConnectionError", "BadGatewayError")
+
+# The environment and policy of the episode now running in this thread (policies are
+# served by an in-process litellm provider, which only receives the messages).
+_ACTIVE_POLICY: contextvars.ContextVar[tuple[Policy, Environment]] = contextvars.ContextVar("drift_policy")
+
+
+def is_policy(model: str) -> bool:
+    return model.startswith(POLICY_PREFIX)
+
+
+@lru_cache(maxsize=1)
+def litellm_module() -> Any:
+    """Import litellm once, lazily, with its network switches off (~3 s of CPU)."""
+    for key, value in _OFFLINE_SWITCHES.items():
+        os.environ.setdefault(key, value)
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    litellm.custom_provider_map = [
+        *[p for p in litellm.custom_provider_map if p.get("provider") != "policy"],
+        {"provider": "policy", "custom_handler": _policy_handler()},
+    ]
+    return litellm
+
+
+def _policy_handler() -> Any:
+    from litellm import CustomLLM
+    from litellm.types.utils import ChatCompletionMessageToolCall, Choices, Function, Message
+
+    class PolicyProvider(CustomLLM):  # type: ignore[misc]
+        def completion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
+            policy, env = _ACTIVE_POLICY.get()
+            reply = policy(env, list(messages))
+            calls = [
+                ChatCompletionMessageToolCall(
+                    id=f"policy_{i}", type="function",
+                    function=Function(name=c.name, arguments=c.arguments if isinstance(c.arguments, str)
+                                      else _dumps(c.arguments)),
+                )
+                for i, c in enumerate(reply.calls)
+            ]
+            message = Message(role="assistant", content=reply.text or None, tool_calls=calls or None)
+            response = kwargs.get("model_response") or args[2]
+            response.choices = [Choices(index=0, message=message, finish_reason="tool_calls" if calls else "stop")]
+            response.model = model
+            return response
+
+    return PolicyProvider()
+
+
+def _dumps(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, sort_keys=True)
+
+
+def find_cassette_miss(exc: BaseException) -> BaseException | None:
+    """vcrpy's miss arrives wrapped by the SDK and litellm: walk the cause chain."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if type(cur).__name__ == "CannotOverwriteExistingCassetteException":
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def to_reply(response: Any) -> ModelReply:
+    """Normalise a litellm ModelResponse; tolerate anything a provider might send."""
+    choices = getattr(response, "choices", None) or []
+    message = getattr(choices[0], "message", None) if choices else None
+    if message is None:
+        return ModelReply(content=None, empty=True)
+    calls = []
+    for tc in getattr(message, "tool_calls", None) or []:
+        fn = getattr(tc, "function", None)
+        name = getattr(fn, "name", None) or ""
+        arguments = getattr(fn, "arguments", None)
+        calls.append(ModelToolCall(name=str(name), arguments=arguments if isinstance(arguments, str) else
+                                   (_dumps(arguments) if arguments is not None else None)))
+    content = getattr(message, "content", None)
+    if not calls and not content:
+        return ModelReply(content=None, empty=True)
+    return ModelReply(content=content if isinstance(content, str) else None, tool_calls=tuple(calls))
+
+
+@dataclass
+class LiteLLMCaller:
+    """Calls one model through litellm; maps failures to ProviderError / CassetteMiss."""
+
+    model: str
+    seed: int
+    api_base: str | None = None
+    api_key: str | None = None
+    cassette: str = ""
+
+    def request_kwargs(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model, "messages": messages, "tools": tools, "temperature": TEMPERATURE,
+            "seed": self.seed, "num_retries": 0, "max_retries": 0, "timeout": REQUEST_TIMEOUT,
+        }
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
+        return kwargs
+
+    def __call__(self, messages: list[Message], tools: list[dict[str, Any]]) -> ModelReply:
+        litellm = litellm_module()
+        try:
+            response = litellm.completion(**self.request_kwargs(messages, tools))
+        except Exception as exc:  # noqa: BLE001 - every provider failure is mapped below
+            miss = find_cassette_miss(exc)
+            if miss is not None:
+                raise CassetteMiss(self.cassette, str(miss).splitlines()[0][:300]) from None
+            name = type(exc).__name__
+            raise ProviderError(f"{name}: {str(exc)[:300]}", transient=name in _TRANSIENT) from None
+        return to_reply(response)
+
+
+class PolicyCaller(LiteLLMCaller):
+    """A scripted policy served through litellm's in-process provider (no network)."""
+
+    def __init__(self, model: str, policy: Policy, env: Environment) -> None:
+        super().__init__(model=model, seed=0)
+        self.policy, self.env = policy, env
+
+    def __call__(self, messages: list[Message], tools: list[dict[str, Any]]) -> ModelReply:
+        token = _ACTIVE_POLICY.set((self.policy, self.env))
+        try:
+            return super().__call__(messages, tools)
+        finally:
+            _ACTIVE_POLICY.reset(token)

@@ -1,0 +1,71 @@
+"""The Outcome: everything the scorers computed about one episode, as one JSON string."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = 1
+
+
+class TraceEntry(BaseModel):
+    step: int
+    tool: str
+    arguments: str
+    error: str | None = None
+
+
+class Outcome(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    episode_id: str
+    model: str
+    scenario: str
+    family: str
+    variant: str
+    repeat: int
+    seed: int
+    label_status: Literal["ok", "unknown", "invalid"]
+    label_reason: str = ""
+    termination: str
+    steps: int = 0
+    model_calls: int = 0
+    tool_calls: int = 0
+    retries: int = 0
+    malformed: dict[str, int] = Field(default_factory=dict)
+    headline: str = ""
+    threshold: float | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    series: dict[str, list[float]] = Field(default_factory=dict)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    trace: list[TraceEntry] = Field(default_factory=list)
+    provenance: dict[str, str] = Field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str) -> Outcome:
+        return cls.model_validate_json(text)
+
+    @property
+    def headline_value(self) -> Any:
+        return self.metrics.get(self.headline)
+
+    def actions_at(self, step: int) -> list[TraceEntry]:
+        return [t for t in self.trace if t.step == step]
+
+    def explain_below(self, series: str, threshold: float, limit: int = 8) -> str:
+        """Which steps of a series fell below the threshold, and what the agent did there."""
+        values = self.series.get(series, [])
+        low = [(t, v) for t, v in enumerate(values) if v < threshold]
+        if not low:
+            return f"no step of {series} fell below {threshold}"
+        lines = [f"{len(low)}/{len(values)} steps of {series} fell below {threshold}:"]
+        for t, v in low[:limit]:
+            acts = self.actions_at(t)
+            did = "; ".join(f"{a.tool}({a.arguments})" + (f" [{a.error}]" if a.error else "") for a in acts)
+            lines.append(f"  step {t}: {series}={v:.2f} after {did or 'no action (idle)'}")
+        if len(low) > limit:
+            lines.append(f"  ... and {len(low) - limit} more")
+        return "\n".join(lines)

@@ -1,0 +1,41 @@
+"""Scripted reference agents. They answer like a chat model (text and/or tool calls) and
+are served through litellm as the in-process provider `policy/<name>`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .scenario import Environment, Message
+
+
+@dataclass(frozen=True)
+class PolicyCall:
+    name: str
+    arguments: dict[str, Any] | str  # a str is sent verbatim (lets tests send malformed JSON)
+
+
+@dataclass(frozen=True)
+class PolicyReply:
+    text: str = ""
+    calls: tuple[PolicyCall, ...] = field(default_factory=tuple)
+
+
+class Policy(Protocol):
+    def __call__(self, env: Environment, messages: list[Message]) -> PolicyReply: ...
+
+
+def call(name: str, **arguments: Any) -> PolicyReply:
+    """A reply with one tool call and a one-line rationale."""
+    return PolicyReply(text=f"Calling {name}.", calls=(PolicyCall(name, arguments),))
+
+
+class Noop:
+    """Does nothing: answers in text and never calls a tool. Inaction must not score well."""
+
+    def __call__(self, env: Environment, messages: list[Message]) -> PolicyReply:
+        return PolicyReply(text="I will wait and take no action.")
+
+
+GENERIC_POLICIES = {"noop": Noop}

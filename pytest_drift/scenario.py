@@ -1,0 +1,194 @@
+"""Scenario, Variant and Environment: the world an agent acts in.
+
+An Environment owns all state. Tools are methods marked with @tool; they never raise on
+a model's bad input (the engine turns ToolArgumentError and unknown tools into error
+observations). After every completed step the environment appends a JSON snapshot; every
+state change goes to an append-only event ledger.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
+
+from .tools import TOOL_ATTR, ToolArgumentError, ToolSpec, parse_arguments, spec_of
+
+if TYPE_CHECKING:
+    from .policies import Policy
+
+LabelStatus = Literal["ok", "unknown", "invalid"]
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What changes from the scenario's baseline: parameter overrides plus a description.
+
+    `params` must hold only the factors this variant is about; a test compares every
+    variant's resolved config with the baseline's to prove nothing else differs.
+    """
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    in_default_run: bool = True  # diagnostic variants are opt-in
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+
+@dataclass(frozen=True)
+class Event:
+    step: int
+    kind: str
+    data: Mapping[str, Any]
+
+
+class EventLedger:
+    """Append-only record of what happened in the world."""
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+
+    def append(self, step: int, kind: str, **data: Any) -> None:
+        self._events.append(Event(step, kind, MappingProxyType(copy.deepcopy(data))))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(tuple(self._events))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def of_kind(self, kind: str) -> list[Event]:
+        return [e for e in self._events if e.kind == kind]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [{"step": e.step, "kind": e.kind, **dict(e.data)} for e in self._events]
+
+
+@dataclass
+class Score:
+    """What a scenario's scorers computed over the finished world."""
+
+    metrics: dict[str, Any]
+    series: dict[str, list[float]] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    label_status: LabelStatus = "ok"
+    label_reason: str = ""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    observation: str
+    error: str | None = None  # malformed-output kind, e.g. "unknown_tool", "bad_arguments"
+
+
+class Environment(ABC):
+    """One episode's world. Subclasses add @tool methods, messages, snapshot and score."""
+
+    max_steps: int = 20  # the world's own horizon; the engine never overrides it
+    # True: an assistant message without a tool call ends the episode (the agent is done).
+    # False: it gets an error observation asking for a tool call, counted as malformed.
+    ends_on_text: ClassVar[bool] = False
+
+    def __init__(self, variant: Variant, seed: int) -> None:
+        self.variant = variant
+        self.seed = seed
+        self.step = 0
+        self.ledger = EventLedger()
+        self.snapshots: list[dict[str, Any]] = []
+
+    @classmethod
+    def tool_specs(cls) -> dict[str, ToolSpec]:
+        cached = cls.__dict__.get("_drift_specs")
+        if cached is None:
+            cached = {
+                name: spec_of(getattr(cls, name))
+                for name in dir(cls)
+                if getattr(getattr(cls, name, None), TOOL_ATTR, False)
+            }
+            cls._drift_specs = cached  # type: ignore[attr-defined]
+        return cached
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        return [spec.schema() for _, spec in sorted(self.tool_specs().items())]
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.max_steps
+
+    def call_tool(self, name: str, raw_arguments: str | None) -> ToolResult:
+        """Run one tool call from the model. Never raises on the model's input."""
+        specs = self.tool_specs()
+        if name not in specs:
+            return ToolResult(f"Error: unknown tool {name!r}. Available tools: {', '.join(sorted(specs))}.", "unknown_tool")
+        try:
+            args = parse_arguments(specs[name], raw_arguments)
+        except ToolArgumentError as exc:
+            kind = "oversized_arguments" if "too large" in str(exc) else "bad_arguments"
+            return ToolResult(f"Error calling {name}: {exc}.", kind)
+        try:
+            return ToolResult(getattr(self, name)(**args))
+        except ToolArgumentError as exc:
+            return ToolResult(f"Error calling {name}: {exc}.", "bad_arguments")
+
+    def record_snapshot(self) -> None:
+        """Call at the end of every step; the snapshot must be JSON-serialisable."""
+        snap = self.snapshot()
+        json.dumps(snap)  # fail loudly in the scenario's own tests, not later in a report
+        self.snapshots.append(snap)
+
+    @abstractmethod
+    def initial_messages(self) -> list[Message]:
+        """System and user messages the agent starts from."""
+
+    @abstractmethod
+    def snapshot(self) -> dict[str, Any]:
+        """The world's state as JSON-able data."""
+
+    def idle_step(self) -> None:
+        """Advance the world one step with no agent action (the agent stopped early)."""
+        self.step = self.max_steps
+
+    def finish(self) -> None:
+        """Close the world after the episode; default: let remaining steps pass idle."""
+        while not self.done:
+            before = self.step
+            self.idle_step()
+            if self.step == before:
+                break
+
+    @abstractmethod
+    def score(self) -> Score:
+        """Deterministic scorers over the final state, the snapshots and the ledger."""
+
+
+PolicyFactory = Callable[[], "Policy"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named world with variants, reference policies and a headline metric."""
+
+    name: str
+    family: str
+    environment: Callable[[Variant, int], Environment]
+    variants: tuple[Variant, ...]
+    policies: Mapping[str, PolicyFactory]
+    description: str = ""
+    headline: str = ""  # metric shown in summaries
+    threshold: float | None = None
+
+    def variant(self, name: str) -> Variant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(f"scenario {self.name!r} has no variant {name!r}; known: {[v.name for v in self.variants]}")
+
+    def build(self, variant: Variant | str, seed: int) -> Environment:
+        v = self.variant(variant) if isinstance(variant, str) else variant
+        return self.environment(v, seed)

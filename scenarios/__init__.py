@@ -1,0 +1,11 @@
+"""The built-in scenario families, registered through the `pytest_drift.scenarios` entry point."""
+
+from __future__ import annotations
+
+from pytest_drift import Scenario
+
+
+def builtin_scenarios() -> list[Scenario]:
+    from .gym import SCENARIOS as gym
+
+    return [*gym]
