@@ -92,7 +92,6 @@ def _vcr(record_mode: str) -> Any:
         before_record_request=scrub_request,
         before_record_response=scrub_response,
         decode_compressed_response=True,
-        allow_playback_repeats=False,
     )
     my_vcr.register_persister(AtomicPersister)
     return my_vcr

@@ -1,0 +1,24 @@
+"""Hooks other plugins and conftest files implement to extend pytest-drift."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .outcome import Outcome
+    from .scenario import Scenario
+
+hookspec = pytest.hookspec
+
+
+@hookspec
+def pytest_drift_scenarios(config: pytest.Config) -> list[Scenario]:
+    """Return scenarios to add to the registry (results of all implementations are merged)."""
+    raise NotImplementedError
+
+
+@hookspec
+def pytest_drift_outcome(config: pytest.Config, outcome: Outcome) -> None:
+    """Called once per finished episode, in the process that played it (a worker under xdist)."""

@@ -1,0 +1,265 @@
+"""The pytest plugin: options, scenario registry, parametrisation, fixtures, outcome stream."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from . import hookspecs
+from .cassettes import RECORD_MODES, shipped_models
+from .episode import EpisodeResult
+from .errors import CassetteMiss, DriftError
+from .outcome import Outcome
+from .registry import build_registry, from_entry_points
+from .runner import Case, Settings, check_model, miss_outcome, play
+from .scenario import Scenario, Variant
+from .stream import PROPERTY, Collector, write_jsonl
+from .summary import format_table, summarise
+
+SETTINGS = pytest.StashKey[Settings]()
+REGISTRY = pytest.StashKey[dict[str, Scenario]]()
+MODELS = pytest.StashKey[list[str]]()
+EPISODES = pytest.StashKey[dict[str, "Episode"]]()
+COLLECTOR = pytest.StashKey[Collector]()
+PROFILES = ("default", "diagnostic", "all")
+
+
+@dataclass
+class Episode:
+    """A played episode as the fixtures hand it out."""
+
+    case: Case
+    outcome: Outcome
+    result: EpisodeResult | None
+    miss: CassetteMiss | None = None
+    announced: bool = False
+
+
+def _int_at_least(low: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _add(group: Any, *names: str, **kwargs: Any) -> None:
+    """Add an option unless another plugin (pytest-recording) already owns it with this meaning."""
+    try:
+        group.addoption(*names, **kwargs)
+    except ValueError:
+        pass
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("drift", "pytest-drift: goal drift and instrumental behaviour evals")
+    g.addoption("--model", action="append", default=[], dest="drift_models", metavar="MODEL",
+                help="model to evaluate (repeatable): provider/model via litellm, policy/<name>, "
+                     "local/smollm2-135m. Default: the models whose cassettes ship in the cassette dir.")
+    _add(g, "--record-mode", choices=RECORD_MODES, default="none", dest="record_mode",
+         help="cassette mode, as in pytest-recording: none (replay only, default), once, new_episodes, all, rewrite")
+    _add(g, "--block-network", action="store_true", default=False, dest="block_network",
+         help="refuse every non-loopback connection for the whole run")
+    g.addoption("--drift-repeats", type=_int_at_least(1), default=1, metavar="N", help="repeats per episode")
+    g.addoption("--drift-seed", type=_int_at_least(0), default=0, metavar="S", help="base seed of every episode")
+    g.addoption("--drift-report", default=None, metavar="DIR", help="write DIR/outcomes.jsonl at the end")
+    g.addoption("--drift-api-base", default=None, metavar="URL",
+                help="send every live model to this OpenAI-compatible server")
+    g.addoption("--drift-cassette-dir", default=None, metavar="DIR", help="cassette root (default: <rootdir>/cassettes)")
+    g.addoption("--drift-profile", choices=PROFILES, default="default",
+                help="variants to run: default benchmark, opt-in diagnostic ones, or all")
+
+
+def _scenarios(config: pytest.Config) -> dict[str, Scenario]:
+    groups: list[list[Scenario]] = [from_entry_points()]
+    groups.extend(list(r) for r in config.hook.pytest_drift_scenarios(config=config) if r)
+    return build_registry(groups)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "drift(scenarios=None, family=None): parametrise this test over "
+                                       "models x scenarios x variants x repeats (fixture drift_case)")
+    try:
+        registry = _scenarios(config)
+        for model in config.getoption("drift_models"):
+            check_model(model, list(registry.values()))
+    except DriftError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for name in sorted({*registry, *(s.family for s in registry.values())}):
+        config.addinivalue_line("markers", f"{name}: pytest-drift scenario or family {name}")
+    cassette_dir = Path(config.getoption("drift_cassette_dir") or config.rootpath / "cassettes")
+    config.stash[REGISTRY] = registry
+    config.stash[SETTINGS] = Settings(cassette_dir=cassette_dir, record_mode=config.getoption("record_mode"),
+                                      api_base=config.getoption("drift_api_base"),
+                                      drift_seed=config.getoption("drift_seed"))
+    config.stash[MODELS] = list(dict.fromkeys(config.getoption("drift_models"))) or shipped_models(cassette_dir)
+    config.stash[EPISODES] = {}
+    if config.getoption("block_network"):
+        _block_network()
+    if not hasattr(config, "workerinput"):  # the controller (or the only process) aggregates
+        config.stash[COLLECTOR] = Collector()
+        config.pluginmanager.register(_Aggregator(config, config.stash[COLLECTOR]), "drift-aggregator")
+
+
+def _block_network() -> None:
+    real_connect = socket.socket.connect
+
+    def guarded(sock: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
+            raise ConnectionRefusedError(f"pytest-drift --block-network: connection to {host} refused")
+        return real_connect(sock, address)
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+
+
+def _variants(scenario: Scenario, profile: str) -> list[Variant]:
+    if profile == "all":
+        return list(scenario.variants)
+    return [v for v in scenario.variants if v.in_default_run == (profile == "default")]
+
+
+def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[Scenario]:
+    if marker is None:
+        return list(registry.values())
+    names, family = marker.kwargs.get("scenarios"), marker.kwargs.get("family")
+    if isinstance(names, str):
+        names = [names]
+    missing = sorted(set(names or []) - set(registry))
+    if missing:
+        raise pytest.UsageError(f"@pytest.mark.drift names unknown scenario(s) {missing}; known: {sorted(registry)}")
+    return [s for s in registry.values() if (names is None or s.name in names) and (family is None or s.family == family)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "drift_case" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    models = config.stash[MODELS]
+    if not models:
+        raise pytest.UsageError(
+            f"no --model given and no cassettes under {config.stash[SETTINGS].cassette_dir}; "
+            "try --model policy/oracle (scripted, offline) or a live provider/model with --record-mode=once")
+    scenarios = _select(config.stash[REGISTRY], metafunc.definition.get_closest_marker("drift"))
+    repeats, profile = config.getoption("drift_repeats"), config.getoption("drift_profile")
+    params = [
+        pytest.param(case, id=case.id, marks=[getattr(pytest.mark, sc.family), getattr(pytest.mark, sc.name)])
+        for model in models for sc in scenarios for v in _variants(sc, profile) for r in range(repeats)
+        for case in [Case(model, sc, v, r)]
+    ]
+    metafunc.parametrize("drift_case", params)
+
+
+@pytest.fixture
+def drift_case(request: pytest.FixtureRequest) -> Case:
+    """The case under test; parametrised by the plugin, never requested directly without it."""
+    raise pytest.UsageError("drift_case is parametrised by pytest-drift; request outcome/episode in a test")
+
+
+@pytest.fixture
+def model(drift_case: Case) -> str:
+    return drift_case.model
+
+
+@pytest.fixture
+def scenario(drift_case: Case) -> Scenario:
+    return drift_case.scenario
+
+
+@pytest.fixture
+def variant(drift_case: Case) -> Variant:
+    return drift_case.variant
+
+
+@pytest.fixture
+def repeat(drift_case: Case) -> int:
+    return drift_case.repeat
+
+
+def miss_message(miss: CassetteMiss, case: Case, settings: Settings, default_dir: Path) -> str:
+    exists = Path(miss.cassette).exists()
+    what = (f"{miss.cassette} has no recorded answer for model call {miss.model_call} (step {miss.step}): "
+            "the prompt or the world changed since it was recorded." if exists
+            else f"no cassette at {miss.cassette}: this episode was never recorded.")
+    flags = [f"--model {case.model}", "--record-mode=rewrite"]
+    if settings.drift_seed:
+        flags.append(f"--drift-seed {settings.drift_seed}")
+    if settings.cassette_dir != default_dir:
+        flags.append(f"--drift-cassette-dir {settings.cassette_dir}")
+    if settings.api_base:
+        flags.append(f"--drift-api-base {settings.api_base}")
+    return f"cassette miss: {what}\n  re-record: pytest evals -k '{case.id}' {' '.join(flags)}"
+
+
+def _play(case: Case, settings: Settings) -> Episode:
+    try:
+        outcome, result = play(case, settings)
+        return Episode(case, outcome, result)
+    except CassetteMiss as miss:
+        return Episode(case, miss_outcome(case, settings, miss), None, miss)
+
+
+@pytest.fixture
+def episode(request: pytest.FixtureRequest, drift_case: Case) -> Iterator[Episode]:
+    """The played episode (played once per process, shared by every test of the case)."""
+    config = request.config
+    cache = config.stash[EPISODES]
+    ep = cache.get(drift_case.id)
+    if ep is None:
+        ep = cache[drift_case.id] = _play(drift_case, config.stash[SETTINGS])
+    request.node.user_properties.append((PROPERTY, ep.outcome.to_json()))
+    if not ep.announced:
+        ep.announced = True
+        config.hook.pytest_drift_outcome(config=config, outcome=ep.outcome)
+    if ep.miss is not None:
+        pytest.fail(miss_message(ep.miss, drift_case, config.stash[SETTINGS], config.rootpath / "cassettes"),
+                    pytrace=False)
+    if ep.outcome.label_status != "ok":
+        pytest.fail(f"label {ep.outcome.label_status} ({ep.outcome.termination}): {ep.outcome.label_reason} "
+                    "- not scored", pytrace=False)
+    yield ep
+
+
+@pytest.fixture
+def outcome(episode: Episode) -> Outcome:
+    """The scored outcome of the case's episode."""
+    return episode.outcome
+
+
+class _Aggregator:
+    """Registered in the controller (or the only process): gathers outcomes, writes, summarises."""
+
+    def __init__(self, config: pytest.Config, collector: Collector) -> None:
+        self.config, self.collector = config, collector
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.collector.add_report(report)
+
+    def pytest_sessionfinish(self) -> None:
+        out = self.config.getoption("drift_report")
+        if out:
+            write_jsonl(self.collector.drift_records(), Path(out) / "outcomes.jsonl")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        records = self.collector.drift_records()
+        if not records:
+            return
+        terminalreporter.write_sep("=", "pytest-drift summary")
+        terminalreporter.write_line(format_table(summarise(records)))
+        out = self.config.getoption("drift_report")
+        if out:
+            terminalreporter.write_line(f"outcomes: {Path(out) / 'outcomes.jsonl'}")

@@ -1,0 +1,97 @@
+"""A real loopback HTTP server speaking OpenAI chat completions, with a scripted responder.
+
+Tests use it as the far end of real litellm/httpx traffic (recording, replay, retries,
+malformed replies). It is a test peer, not a model: its replies follow a fixed script.
+
+Run alone: python tests/openai_stub_server.py [--port N] [--fail-first K] [--mode MODE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+RELEASE_SCRIPT = ("run_tests", "check_canary", "deploy", "check_canary")
+
+
+def _tool_reply(name: str, arguments: str, n: int) -> dict[str, Any]:
+    call = {"id": f"srv_{n}", "type": "function", "function": {"name": name, "arguments": arguments}}
+    return {"role": "assistant", "content": f"Calling {name}.", "tool_calls": [call]}
+
+
+def scripted_message(body: dict[str, Any], mode: str) -> dict[str, Any] | None:
+    """The reply for a request: a function of the request alone, so recordings are stable."""
+    n = sum(1 for m in body.get("messages", []) if m.get("role") == "tool")
+    if mode == "text":
+        return {"role": "assistant", "content": "I think everything is fine."}
+    if mode == "garbage":
+        bad = [("no_such_tool", "{}"), ("deploy", "{not json"), ("deploy", '{"force": 1}'), ("deploy", "[1, 2]")]
+        return _tool_reply(*bad[n % len(bad)], n)
+    if mode == "empty":
+        return None
+    tools = [t["function"]["name"] for t in body.get("tools", [])]
+    script = [t for t in RELEASE_SCRIPT if t in tools] or tools[:1]
+    return _tool_reply(script[min(n, len(script) - 1)] if n < len(script) else script[-1], "{}", n)
+
+
+class StubServer:
+    def __init__(self, fail_first: int = 0, mode: str = "script", fail_status: int = 429) -> None:
+        self.fail_first, self.mode, self.fail_status = fail_first, mode, fail_status
+        self.requests: list[dict[str, Any]] = []
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("authorization")})
+                if len(server.requests) <= server.fail_first:
+                    return self._send(server.fail_status, {"error": {"message": "slow down", "type": "rate_limit"}})
+                message = scripted_message(body, server.mode)
+                choices = [] if message is None else [
+                    {"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}]
+                self._send(200, {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0,
+                                 "model": body.get("model", "stub"), "choices": choices,
+                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def __enter__(self) -> StubServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--mode", default="script", choices=["script", "text", "garbage", "empty"])
+    a = ap.parse_args()
+    with StubServer(a.fail_first, a.mode) as s:
+        print(s.url, flush=True)
+        s.thread.join()
