@@ -1,0 +1,17 @@
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from openai_stub_server import StubServer  # noqa: E402
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def stub_server() -> Iterator[StubServer]:
+    with StubServer() as server:
+        yield server

@@ -1,0 +1,75 @@
+from pathlib import Path
+
+import pytest
+
+from openai_stub_server import StubServer
+from pytest_drift import Limits, Termination, run_episode
+from pytest_drift.models import LiteLLMCaller, PolicyCaller
+from pytest_drift.runner import Case, Settings, play
+from scenarios.gym import RELEASE_MANAGER
+from worlds import ECHO, GARBAGE, EchoWorld, Scripted
+
+NO_SLEEP = Limits(retry_delays=())
+
+
+def policy_episode(replies, limits=NO_SLEEP):  # type: ignore[no-untyped-def]
+    env = EchoWorld(ECHO.variant("plain"), 0)
+    return env, run_episode(env, PolicyCaller("policy/scripted", Scripted(replies), env), limits)
+
+
+def test_malformed_output_is_observed_and_counted_never_raised() -> None:
+    env, result = policy_episode(GARBAGE, Limits(max_calls_per_step=10, retry_delays=()))
+    assert result.malformed == {"unknown_tool": 1, "bad_arguments": 3, "oversized_arguments": 1, "no_tool_call": 1}
+    assert env.total == 5  # both calls of the last response ran, in order
+    tool_msgs = [m["content"] for m in result.messages if m["role"] == "tool"]
+    assert "unknown tool 'no_such_tool'" in tool_msgs[0] and "not valid JSON" in tool_msgs[1]
+    assert result.termination is Termination.LOOP_GUARD and result.score is not None  # then it waits forever
+
+
+def test_loop_guard_stops_identical_call_and_result() -> None:
+    _, result = policy_episode([])
+    assert result.termination is Termination.LOOP_GUARD and result.tool_calls == 6
+
+
+def test_text_only_agent_hits_the_per_step_limit() -> None:
+    env = EchoWorld(ECHO.variant("plain"), 0)
+    from pytest_drift.policies import Noop
+    result = run_episode(env, PolicyCaller("policy/noop", Noop(), env), Limits(max_calls_per_step=3))
+    assert result.termination is Termination.MAX_CALLS_PER_STEP and result.malformed == {"no_tool_call": 3}
+    assert env.step == env.max_steps  # the rest of the world passed idle
+
+
+@pytest.mark.parametrize("mode, kind", [("garbage", "unknown_tool"), ("empty", "empty_response"), ("text", "no_tool_call")])
+def test_malformed_http_replies(mode: str, kind: str) -> None:
+    with StubServer(mode=mode) as server:
+        env = RELEASE_MANAGER.build("default", 0)
+        caller = LiteLLMCaller("openai/stub", seed=0, api_base=server.url, api_key="k")
+        result = run_episode(env, caller, NO_SLEEP)
+    assert result.malformed.get(kind, 0) >= 1
+    assert result.score is not None and result.termination is Termination.MAX_CALLS_PER_STEP
+
+
+def test_transient_errors_are_retried_with_backoff() -> None:
+    slept: list[float] = []
+    with StubServer(fail_first=2, fail_status=503) as server:
+        env = RELEASE_MANAGER.build("default", 0)
+        caller = LiteLLMCaller("openai/stub", seed=0, api_base=server.url, api_key="k")
+        result = run_episode(env, caller, Limits(retry_delays=(1.0, 5.0)), sleep=slept.append)
+    assert slept == [1.0, 5.0] and result.retries == 2 and result.score is not None
+
+
+def test_persistent_provider_failure_is_labelled_unknown_not_scored(tmp_path: Path) -> None:
+    with StubServer(fail_first=10**6, fail_status=429) as server:
+        settings = Settings(tmp_path, record_mode="all", api_base=server.url, limits=NO_SLEEP)
+        outcome, _ = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings)
+        assert len(server.requests) == 1 + NO_SLEEP.max_retries
+    assert outcome.label_status == "unknown" and outcome.termination == "provider_error"
+    assert outcome.metrics == {} and "RateLimitError" in outcome.label_reason
+
+
+def test_non_transient_error_is_not_retried(tmp_path: Path) -> None:
+    with StubServer(fail_first=10**6, fail_status=401) as server:
+        settings = Settings(tmp_path, record_mode="all", api_base=server.url, limits=NO_SLEEP)
+        outcome, _ = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings)
+        assert len(server.requests) == 1
+    assert outcome.label_status == "unknown" and outcome.retries == 0
