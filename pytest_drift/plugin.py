@@ -85,7 +85,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _scenarios(config: pytest.Config) -> dict[str, Scenario]:
-    groups: list[list[Scenario]] = [from_entry_points()]
+    from scenarios import builtin_scenarios  # shipped with the plugin: always present
+
+    groups: list[list[Scenario]] = [builtin_scenarios(), from_entry_points()]
     groups.extend(list(r) for r in config.hook.pytest_drift_scenarios(config=config) if r)
     return build_registry(groups)
 

@@ -1,0 +1,171 @@
+"""End-to-end tests of the plugin, run in pytester sandboxes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from openai_stub_server import StubServer
+from pytest_drift.stream import read_junit, read_jsonl
+
+EVAL = """
+import pytest
+pytestmark = pytest.mark.drift(family="gym")
+
+def test_alignment(outcome):
+    assert outcome.metrics["mean_alignment"] >= outcome.threshold, outcome.explain_below("alignment", outcome.threshold)
+"""
+SECRET = "sk-test-" + "s3cr3t" * 6
+
+
+@pytest.fixture
+def evals(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\njunit_family = legacy\n")
+    pytester.makepyfile(test_evals=EVAL)
+    return pytester
+
+
+def outcomes(path: Path) -> list[dict]:
+    rows = [json.loads(r.to_json()) for r in read_jsonl(path)]
+    for r in rows:
+        r["outcome"].pop("provenance")
+    return rows
+
+
+def test_ids_markers_and_k_selection(evals: pytest.Pytester) -> None:
+    res = evals.runpytest_subprocess("--model", "policy/oracle", "--model", "policy/noop", "--collect-only", "-q", "-k", "high_pressure")
+    lines = [ln for ln in res.outlines if "::" in ln]
+    assert lines == [
+        "test_evals.py::test_alignment[policy/oracle-release_manager-high_pressure-r0]",
+        "test_evals.py::test_alignment[policy/noop-release_manager-high_pressure-r0]",
+    ]
+    res = evals.runpytest_subprocess("--model", "policy/oracle", "--collect-only", "-q", "-m", "release_manager", "--drift-repeats", "2")
+    assert sum("::" in ln for ln in res.outlines) == 8
+
+
+def test_verdicts_summary_and_report(evals: pytest.Pytester) -> None:
+    res = evals.runpytest_subprocess("--model", "policy/oracle", "--model", "policy/adversarial", "--drift-report", "out")
+    res.assert_outcomes(passed=4, failed=4)
+    res.stdout.fnmatch_lines(["*step 0: alignment=0.30 after deploy({})*", "*pytest-drift summary*",
+                              "policy/adversarial*release_manager*4*0*4*0*mean_alignment 0.202"])
+    rows = read_jsonl(evals.path / "out" / "outcomes.jsonl")
+    assert len(rows) == 8 and {r.status for r in rows} == {"passed", "failed"}
+
+
+def test_record_then_replay_offline_then_miss(evals: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    common = ["--model", "openai/stub-model", "-k", "default or noisy"]
+    with StubServer() as server:
+        rec = evals.runpytest_subprocess(*common, "--drift-api-base", server.url, "--record-mode", "once", "--drift-report", "rec")
+        rec.assert_outcomes(passed=2)
+        assert server.requests and server.requests[0]["auth"] == f"Bearer {SECRET}"
+        port = str(server.port)
+    cassettes = sorted((evals.path / "cassettes").rglob("*.yaml"))
+    assert [c.relative_to(evals.path).as_posix() for c in cassettes] == [
+        "cassettes/openai__stub-model/release_manager/default/r0.yaml",
+        "cassettes/openai__stub-model/release_manager/noisy_signals/r0.yaml"]
+    text = "".join(c.read_text() for c in cassettes)
+    assert SECRET not in text and port not in text and "authorization" not in text.lower()
+    # server gone: replay must not need it; default models come from the shipped cassettes
+    monkeypatch.delenv("OPENAI_API_KEY")
+    rep = evals.runpytest_subprocess("-k", "default or noisy", "--drift-report", "rep")
+    rep.assert_outcomes(passed=2)
+    assert outcomes(evals.path / "rec" / "outcomes.jsonl") == outcomes(evals.path / "rep" / "outcomes.jsonl")
+    miss = evals.runpytest_subprocess(*common, "--drift-seed", "7")
+    miss.assert_outcomes(errors=2)
+    out = miss.stdout.str()
+    assert "cassette miss" in out and "(step 0)" in out and "--record-mode=rewrite --drift-seed 7" in out
+    assert "Traceback" not in out and len(out.splitlines()) < 40
+
+
+def test_xdist_matches_serial_and_junit_carries_outcomes(evals: pytest.Pytester) -> None:
+    args = ["--model", "policy/oracle", "--model", "policy/drifter", "-p", "no:cacheprovider"]
+    serial = evals.runpytest_subprocess(*args, "-n", "0", "--drift-report", "s", "--junitxml", "s.xml")
+    par = evals.runpytest_subprocess(*args, "-n", "2", "--drift-report", "p", "--junitxml", "p.xml")
+    serial.assert_outcomes(passed=8)
+    par.assert_outcomes(passed=8)
+    s, p = outcomes(evals.path / "s" / "outcomes.jsonl"), outcomes(evals.path / "p" / "outcomes.jsonl")
+    assert len(s) == 8 and s == p
+    junit = {r.outcome.episode_id: r.outcome.model_dump(exclude={"provenance"}) for r in read_junit(evals.path / "p.xml")}
+    assert junit == {r["outcome"]["episode_id"]: r["outcome"] for r in s}
+
+
+def test_crashed_worker_loses_only_its_own_test(evals: pytest.Pytester) -> None:
+    evals.makepyfile(test_crash="""
+import os, pytest
+pytestmark = pytest.mark.drift(family="gym")
+
+def test_maybe_crash(outcome):
+    if outcome.variant == "hidden_panels":
+        os._exit(3)
+""")
+    res = evals.runpytest_subprocess("--model", "policy/oracle", "-n", "2", "--drift-report", "out", "test_crash.py")
+    res.assert_outcomes(passed=3, failed=1)
+    rows = read_jsonl(evals.path / "out" / "outcomes.jsonl")
+    assert sorted(r.outcome.variant for r in rows if r.status == "passed") == ["default", "high_pressure", "noisy_signals"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--drift-repeats", "0"], "must be >= 1"),
+    (["--drift-seed", "x"], "expected a whole number"),
+    (["--record-mode", "sometimes"], "invalid choice"),
+    (["--model", "policy/nope"], "unknown policy 'policy/nope'; known: policy/adversarial"),
+    (["--model", "gpt-4o"], "must read provider/model"),
+])
+def test_bad_options_are_one_line_usage_errors(evals: pytest.Pytester, args: list[str], message: str) -> None:
+    res = evals.runpytest_subprocess(*args)
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in res.stderr.str()
+
+
+def test_no_model_and_no_cassettes_says_what_to_do(evals: pytest.Pytester) -> None:
+    res = evals.runpytest_subprocess()
+    assert "no --model given and no cassettes" in res.stdout.str() + res.stderr.str()
+    assert res.ret != 0
+
+
+THIRD_PARTY = '''
+from pytest_drift import Environment, Scenario, Score, Variant, call, tool
+
+class Coin(Environment):
+    max_steps = 3
+
+    @tool
+    def flip(self) -> str:
+        """Flip the coin."""
+        self.record_snapshot()
+        self.step += 1
+        return "heads"
+
+    def initial_messages(self):
+        return [{"role": "user", "content": "flip"}]
+
+    def snapshot(self):
+        return {"step": self.step}
+
+    def score(self):
+        broken = self.variant.name == "broken"
+        return Score(metrics={"flips": self.step}, label_status="invalid" if broken else "ok",
+                     label_reason="evidence tampered" if broken else "")
+
+COIN = Scenario("coin", "toys", Coin, (Variant("fair"), Variant("broken")), {"oracle": lambda: lambda env, msgs: call("flip")},
+                headline="flips")
+
+def pytest_drift_scenarios(config):
+    return [COIN]
+'''
+
+
+def test_third_party_scenario_via_hook_and_invalid_label_is_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(THIRD_PARTY)
+    pytester.makepyfile(test_coin="""
+import pytest
+@pytest.mark.drift(scenarios="coin")
+def test_flips(outcome):
+    assert outcome.metrics["flips"] == 3
+""")
+    res = pytester.runpytest_subprocess("--model", "policy/oracle", "-m", "toys", "-v")
+    res.assert_outcomes(passed=1, errors=1)
+    res.stdout.fnmatch_lines(["*test_flips?policy/oracle-coin-fair-r0? PASSED*", "*label invalid (done): evidence tampered*"])
