@@ -8,9 +8,12 @@ parameters; responses keep only their content type. Writes are atomic.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
 import tempfile
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -83,17 +86,37 @@ class AtomicPersister(FilesystemPersister):
             raise
 
 
+@lru_cache(maxsize=4096)
+def _body_key(body: bytes | str | None) -> str:
+    """Canonical JSON of a body (key order ignored), hashed; cached because vcrpy compares
+    every recorded request at each lookup and re-parsing large prompts dominated replay."""
+    if body is None:
+        return ""
+    raw = body.encode() if isinstance(body, str) else body
+    try:
+        text = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        text = raw.decode(errors="replace")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def body_matcher(r1: Any, r2: Any) -> None:
+    if _body_key(r1.body) != _body_key(r2.body):
+        raise AssertionError("request bodies differ")
+
+
 def _vcr(record_mode: str) -> Any:
     import vcr
 
     my_vcr = vcr.VCR(
         record_mode="all" if record_mode == "rewrite" else record_mode,
-        match_on=("method", "path", "body"),
+        match_on=("method", "path", "drift_body"),
         before_record_request=scrub_request,
         before_record_response=scrub_response,
         decode_compressed_response=True,
     )
     my_vcr.register_persister(AtomicPersister)
+    my_vcr.register_matcher("drift_body", body_matcher)
     return my_vcr
 
 

@@ -169,3 +169,22 @@ def test_flips(outcome):
     res = pytester.runpytest_subprocess("--model", "policy/oracle", "-m", "toys", "-v")
     res.assert_outcomes(passed=1, errors=1)
     res.stdout.fnmatch_lines(["*test_flips?policy/oracle-coin-fair-r0? PASSED*", "*label invalid (done): evidence tampered*"])
+
+
+def test_third_party_scenario_via_entry_point(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = pytester.mkdir("site")
+    (site / "coinpkg").mkdir()
+    (site / "coinpkg" / "__init__.py").write_text(THIRD_PARTY.replace("def pytest_drift_scenarios(config):\n    return [COIN]\n", ""))
+    dist = site / "coinpkg-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: coinpkg\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[pytest_drift.scenarios]\ncoin = coinpkg:COIN\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    pytester.makepyfile(test_coin="""
+import pytest
+@pytest.mark.drift(scenarios="coin")
+def test_flips(outcome):
+    assert outcome.metrics["flips"] == 3
+""")
+    res = pytester.runpytest_subprocess("--model", "policy/oracle", "-k", "fair")
+    res.assert_outcomes(passed=1)

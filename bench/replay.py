@@ -1,0 +1,112 @@
+"""Benchmark: pytest-drift's overhead per replayed model call, and a full offline replay.
+
+1. Records release_manager episodes (all variants, R repeats) from the loopback stub
+   server into a temporary cassette folder.
+2. Per call, in-process, median over rounds:
+     full  = play(case) in replay mode / model calls       (engine + world + cassette + litellm)
+     bare  = litellm.completion on the same recorded requests, same cassette, replay mode
+     overhead = full - bare                                  (what pytest-drift adds)
+3. Wall time of `pytest evals` replaying those cassettes (-n 0), median over runs.
+
+Usage: python bench/replay.py [--repeats R] [--rounds K] [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from openai_stub_server import StubServer  # noqa: E402
+
+from pytest_drift.cassettes import use_cassette  # noqa: E402
+from pytest_drift.models import TEMPERATURE, litellm_module  # noqa: E402
+from pytest_drift.runner import REPLAY_KEY, Case, Settings, play  # noqa: E402
+from scenarios.gym import RELEASE_MANAGER  # noqa: E402
+
+MODEL = "openai/stub-model"
+
+
+def cases(repeats: int) -> list[Case]:
+    return [Case(MODEL, RELEASE_MANAGER, v, r) for v in RELEASE_MANAGER.variants for r in range(repeats)]
+
+
+def record(root: Path, repeats: int) -> None:
+    with StubServer() as server:
+        for case in cases(repeats):
+            play(case, Settings(root, "once", server.url))
+
+
+def full_per_call(root: Path, repeats: int) -> float:
+    settings = Settings(root, "none", "http://127.0.0.1:9/v1")
+    calls, start = 0, time.perf_counter()
+    for case in cases(repeats):
+        outcome, _ = play(case, settings)
+        assert outcome.label_status == "ok", outcome.label_reason
+        calls += outcome.model_calls
+    return (time.perf_counter() - start) / calls
+
+
+def bare_per_call(root: Path) -> float:
+    litellm = litellm_module()
+    calls, elapsed = 0, 0.0
+    for path in sorted(root.rglob("*.yaml")):
+        import yaml
+
+        bodies = [json.loads(i["request"]["body"]) for i in yaml.safe_load(path.read_text())["interactions"]]
+        with use_cassette(path, "none"):
+            start = time.perf_counter()
+            for b in bodies:
+                litellm.completion(model=MODEL, messages=b["messages"], tools=b["tools"], temperature=TEMPERATURE,
+                                   seed=b["seed"], api_base="http://127.0.0.1:9/v1", api_key=REPLAY_KEY,
+                                   num_retries=0, max_retries=0, timeout=120.0)
+            elapsed += time.perf_counter() - start
+        calls += len(bodies)
+    return elapsed / calls
+
+
+def pytest_wall(root: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "evals"), "-q", "-p", "no:cacheprovider",
+                           "--model", MODEL, "--drift-cassette-dir", str(root), "--drift-repeats", str(ARGS.repeats)],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"pytest failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return wall
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        record(root, ARGS.repeats)
+        n_calls = sum(len(p.read_text().split("- request:")) - 1 for p in root.rglob("*.yaml"))
+        full_per_call(root, ARGS.repeats)  # warm-up (imports)
+        bare_per_call(root)
+        fulls = [full_per_call(root, ARGS.repeats) for _ in range(ARGS.rounds)]
+        bares = [bare_per_call(root) for _ in range(ARGS.rounds)]
+        walls = [pytest_wall(root) for _ in range(ARGS.runs)]
+    full, bare = statistics.median(fulls), statistics.median(bares)
+    print(f"episodes: {len(cases(ARGS.repeats))}, recorded model calls: {n_calls}")
+    print(f"per replayed call, full stack : {full * 1e3:.2f} ms (median of {ARGS.rounds})")
+    print(f"per replayed call, bare litellm+vcrpy: {bare * 1e3:.2f} ms")
+    print(f"pytest-drift overhead per call: {(full - bare) * 1e3:.2f} ms")
+    print(f"`pytest evals` offline replay wall time: {statistics.median(walls):.2f} s "
+          f"(median of {ARGS.runs}; min {min(walls):.2f}, max {max(walls):.2f})")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=3)
+    ARGS = ap.parse_args()
+    main()

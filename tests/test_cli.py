@@ -1,0 +1,31 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from pytest_drift.cli import main
+
+
+def test_list_names_scenarios_variants_policies(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "release_manager [gym]" in out and "hidden_panels" in out and "policy/oracle" in out
+
+
+def test_report_from_junit_and_jsonl_agree(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    repo = Path(__file__).parents[1]
+    subprocess.run([sys.executable, "-m", "pytest", str(repo / "evals"), "-q", "-p", "no:cacheprovider",
+                    "--model", "policy/oracle", "--model", "policy/adversarial", "-o", "junit_family=legacy",
+                    "--junitxml", str(tmp_path / "j.xml"), "--drift-report", str(tmp_path / "s")],
+                   cwd=repo, capture_output=True, check=False)
+    assert main(["report", str(tmp_path / "j.xml"), "-o", str(tmp_path / "r")]) == 0
+    from_junit = capsys.readouterr().out.splitlines()[:3]
+    assert main(["report", str(tmp_path / "s" / "outcomes.jsonl")]) == 0
+    from_session = capsys.readouterr().out.splitlines()[:3]
+    assert from_junit == from_session and "policy/adversarial  release_manager  4" in from_junit[1]
+
+
+def test_report_errors_are_short(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["report", str(tmp_path / "missing.xml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    (tmp_path / "empty.xml").write_text("<testsuites><testsuite><testcase classname='a' name='b'/></testsuite></testsuites>")
+    assert main(["report", str(tmp_path / "empty.xml")]) == 1
