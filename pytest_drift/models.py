@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 POLICY_PREFIX = "policy/"
 TEMPERATURE = 0.0  # greedy decoding; with a fixed seed recordings are reproducible
 REQUEST_TIMEOUT = 120.0
+MAX_OUTPUT_TOKENS = 512  # an agent step needs a sentence and one call; uncapped small models ramble to n_ctx
 _OFFLINE_SWITCHES = {
     "LITELLM_OFFLINE_MODE": "true",  # no model-price map fetched over the network at import
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -125,7 +126,8 @@ class LiteLLMCaller:
 
     def request_kwargs(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
-            "model": self.model, "messages": messages, "tools": tools, "temperature": TEMPERATURE,
+            "model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto",
+            "temperature": TEMPERATURE, "max_tokens": MAX_OUTPUT_TOKENS,
             "seed": self.seed, "num_retries": 0, "max_retries": 0, "timeout": REQUEST_TIMEOUT,
         }
         if self.api_base:

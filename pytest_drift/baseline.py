@@ -1,0 +1,46 @@
+"""Recorded verdicts shipped beside the cassettes: `cassettes/<model-slug>/baseline.json`.
+
+A replay is a regression check: a test whose recorded verdict was "failed" (the model
+showed the behaviour when recorded) is a strict xfail in replay, so a replay that now
+passes - or fails where it passed - is reported loudly. `--drift-no-baseline` shows the
+raw verdicts instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+from .cassettes import model_slug
+from .stream import TestRecord
+
+FILE = "baseline.json"
+
+
+def key(nodeid: str) -> str:
+    """`evals/test_gym.py::test_x[...]` -> `test_gym.py::test_x[...]` (independent of rootdir)."""
+    path, _, rest = nodeid.partition("::")
+    return f"{Path(path).name}::{rest}"
+
+
+def load(cassette_dir: Path, model: str) -> dict[str, str]:
+    path = cassette_dir / model_slug(model) / FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def update(cassette_dir: Path, records: Iterable[TestRecord]) -> list[Path]:
+    """Merge the verdicts of recorded (non-policy) tests into each model's baseline file."""
+    by_model: dict[str, dict[str, str]] = {}
+    for rec in records:
+        if rec.outcome is None or rec.outcome.model.startswith("policy/") or rec.status not in ("passed", "failed"):
+            continue
+        by_model.setdefault(rec.outcome.model, {})[key(rec.nodeid)] = rec.status
+    written = []
+    for model, verdicts in by_model.items():
+        path = cassette_dir / model_slug(model) / FILE
+        merged = {**load(cassette_dir, model), **verdicts}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
+        written.append(path)
+    return written
