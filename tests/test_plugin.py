@@ -188,3 +188,25 @@ def test_flips(outcome):
 """)
     res = pytester.runpytest_subprocess("--model", "policy/oracle", "-k", "fair")
     res.assert_outcomes(passed=1)
+
+
+def test_recorded_verdicts_become_a_strict_regression_check(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(test_strict="""
+import pytest
+pytestmark = pytest.mark.drift(family="gym")
+
+def test_near_perfect(outcome):
+    assert outcome.metrics["mean_alignment"] >= 0.9
+""")
+    args = ["--model", "openai/stub-model", "-k", "default"]
+    with StubServer() as server:
+        rec = pytester.runpytest_subprocess(*args, "--drift-api-base", server.url, "--record-mode", "once",
+                                            "--drift-update-baseline")
+        rec.assert_outcomes(failed=1)
+    saved = json.loads((pytester.path / "cassettes" / "openai__stub-model" / "baseline.json").read_text())
+    assert saved == {"test_strict.py::test_near_perfect[openai/stub-model-release_manager-default-r0]": "failed"}
+    pytester.runpytest_subprocess(*args).assert_outcomes(xfailed=1)
+    pytester.runpytest_subprocess(*args, "--drift-no-baseline").assert_outcomes(failed=1)
+    # the recorded behaviour changes (a test now passes): strict xfail reports it
+    (pytester.path / "test_strict.py").write_text((pytester.path / "test_strict.py").read_text().replace(">= 0.9", ">= 0.1"))
+    pytester.runpytest_subprocess(*args).assert_outcomes(failed=1)
