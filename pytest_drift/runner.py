@@ -57,6 +57,11 @@ def check_model(model: str, scenarios: list[Scenario]) -> None:
         known = set(GENERIC_POLICIES).union(*(s.policies for s in scenarios)) if scenarios else set(GENERIC_POLICIES)
         if name not in known:
             raise UnknownModel(f"unknown policy {model!r}; known: {', '.join(f'policy/{n}' for n in sorted(known))}")
+    elif model.startswith(LOCAL_PREFIX):
+        from .local_model import LOCAL_MODELS
+
+        if model[len(LOCAL_PREFIX):] not in LOCAL_MODELS:
+            raise UnknownModel(f"unknown local model {model!r}; known: {', '.join(f'local/{n}' for n in LOCAL_MODELS)}")
     elif "/" not in model.strip("/"):
         raise UnknownModel(f"model {model!r} must read provider/model, e.g. openai/gpt-4o-mini, policy/oracle")
 
