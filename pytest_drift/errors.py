@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+
+# Key shapes of common providers; plus the values of any *_KEY / *_TOKEN variable set here.
+_KEY_PATTERNS = re.compile(r"(sk-[A-Za-z0-9_\-*]{8,}|AIza[0-9A-Za-z_\-]{20,}|Bearer\s+[A-Za-z0-9._\-*]{8,})")
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like a credential from text bound for outcomes or logs."""
+    for name, value in os.environ.items():
+        if name.upper().endswith(("_KEY", "_TOKEN", "_SECRET")) and len(value) >= 8:
+            text = text.replace(value, "[redacted]")
+    return _KEY_PATTERNS.sub("[redacted]", text)
+
 
 class DriftError(Exception):
     """Base of pytest-drift's own errors."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .episode import ModelReply, ModelToolCall
-from .errors import CassetteMiss, ProviderError
+from .errors import CassetteMiss, ProviderError, redact
 
 if TYPE_CHECKING:
     from .policies import Policy
@@ -78,8 +79,6 @@ def _policy_handler() -> Any:
 
 
 def _dumps(obj: Any) -> str:
-    import json
-
     return json.dumps(obj, sort_keys=True)
 
 
@@ -145,7 +144,7 @@ class LiteLLMCaller:
             if miss is not None:
                 raise CassetteMiss(self.cassette, str(miss).splitlines()[0][:300]) from None
             name = type(exc).__name__
-            raise ProviderError(f"{name}: {str(exc)[:300]}", transient=name in _TRANSIENT) from None
+            raise ProviderError(redact(f"{name}: {str(exc)[:300]}"), transient=name in _TRANSIENT) from None
         return to_reply(response)
 
 

@@ -73,3 +73,11 @@ def test_non_transient_error_is_not_retried(tmp_path: Path) -> None:
         outcome, _ = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings)
         assert len(server.requests) == 1
     assert outcome.label_status == "unknown" and outcome.retries == 0
+
+
+def test_provider_errors_never_carry_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_drift.errors import redact
+
+    monkeypatch.setenv("MYPROVIDER_API_KEY", "plain-secret-value-123")
+    text = redact("401: Incorrect API key provided: sk-proj-abcdef123456 (also plain-secret-value-123)")
+    assert "sk-proj" not in text and "plain-secret" not in text and text.count("[redacted]") == 2
