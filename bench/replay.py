@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from openai_stub_server import StubServer  # noqa: E402
 
 from pytest_drift.cassettes import use_cassette  # noqa: E402
-from pytest_drift.models import TEMPERATURE, litellm_module  # noqa: E402
+from pytest_drift.models import LiteLLMCaller, litellm_module  # noqa: E402
 from pytest_drift.runner import REPLAY_KEY, Case, Settings, play  # noqa: E402
 from scenarios.gym import RELEASE_MANAGER  # noqa: E402
 
@@ -65,9 +65,8 @@ def bare_per_call(root: Path) -> float:
         with use_cassette(path, "none"):
             start = time.perf_counter()
             for b in bodies:
-                litellm.completion(model=MODEL, messages=b["messages"], tools=b["tools"], temperature=TEMPERATURE,
-                                   seed=b["seed"], api_base="http://127.0.0.1:9/v1", api_key=REPLAY_KEY,
-                                   num_retries=0, max_retries=0, timeout=120.0)
+                caller = LiteLLMCaller(MODEL, seed=b["seed"], api_base="http://127.0.0.1:9/v1", api_key=REPLAY_KEY)
+                litellm.completion(**caller.request_kwargs(b["messages"], b["tools"]))
             elapsed += time.perf_counter() - start
         calls += len(bodies)
     return elapsed / calls
