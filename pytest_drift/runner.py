@@ -45,6 +45,12 @@ class Case:
     def id(self) -> str:
         return f"{self.model}-{self.scenario.name}-{self.variant.name}-r{self.repeat}"
 
+    def seed(self, drift_seed: int) -> int:
+        return episode_seed(self.scenario.name, self.variant.name, self.repeat, drift_seed)
+
+    def cassette(self, root: Path) -> Path:
+        return cassette_path(root, self.model, self.scenario.name, self.variant.name, self.repeat)
+
 
 def policy_names(scenario: Scenario) -> list[str]:
     return sorted({*scenario.policies, *GENERIC_POLICIES})
@@ -88,9 +94,8 @@ def _live_caller(case: Case, settings: Settings, seed: int, cassette: Path) -> L
 
 def play(case: Case, settings: Settings) -> tuple[Outcome, EpisodeResult | None]:
     """Play the case; a cassette miss becomes an `unknown` outcome and is re-raised."""
-    seed = episode_seed(case.scenario.name, case.variant.name, case.repeat, settings.drift_seed)
+    seed, cassette = case.seed(settings.drift_seed), case.cassette(settings.cassette_dir)
     env = case.scenario.build(case.variant, seed)
-    cassette = cassette_path(settings.cassette_dir, case.model, case.scenario.name, case.variant.name, case.repeat)
     caller: ModelCaller
     if is_policy(case.model):
         caller, ctx = PolicyCaller(case.model, _policy(case), env), nullcontext()
@@ -121,9 +126,8 @@ def build_outcome(case: Case, seed: int, env: Environment, result: EpisodeResult
 
 
 def miss_outcome(case: Case, settings: Settings, miss: CassetteMiss) -> Outcome:
-    seed = episode_seed(case.scenario.name, case.variant.name, case.repeat, settings.drift_seed)
-    cassette = cassette_path(settings.cassette_dir, case.model, case.scenario.name, case.variant.name, case.repeat)
-    return Outcome(**_base_fields(case, seed, settings, cassette), label_status="unknown",
+    base = _base_fields(case, case.seed(settings.drift_seed), settings, case.cassette(settings.cassette_dir))
+    return Outcome(**base, label_status="unknown",
                    label_reason=f"cassette miss at step {miss.step}", termination=Termination.CASSETTE_MISS.value,
                    model_calls=miss.model_call or 0)
 

@@ -128,13 +128,9 @@ class Environment(ABC):
             return ToolResult(f"Error: unknown tool {name!r}. Available tools: {', '.join(sorted(specs))}.", "unknown_tool")
         try:
             args = parse_arguments(specs[name], raw_arguments)
-        except ToolArgumentError as exc:
-            kind = "oversized_arguments" if "too large" in str(exc) else "bad_arguments"
-            return ToolResult(f"Error calling {name}: {exc}.", kind)
-        try:
             return ToolResult(getattr(self, name)(**args))
-        except ToolArgumentError as exc:
-            return ToolResult(f"Error calling {name}: {exc}.", "bad_arguments")
+        except ToolArgumentError as exc:  # from parsing, or from the tool's own checks
+            return ToolResult(f"Error calling {name}: {exc}.", exc.kind)
 
     def record_snapshot(self) -> None:
         """Call at the end of every step; the snapshot must be JSON-serialisable."""

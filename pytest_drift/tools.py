@@ -19,6 +19,10 @@ _JSON_TYPES: dict[type, str] = {str: "string", int: "integer", float: "number", 
 class ToolArgumentError(ValueError):
     """The model's arguments do not fit the tool; the message is shown to the model."""
 
+    def __init__(self, message: str, kind: str = "bad_arguments") -> None:
+        super().__init__(message)
+        self.kind = kind  # the malformed-output counter it goes to
+
 
 @dataclass(frozen=True)
 class ToolSpec:
@@ -126,7 +130,8 @@ def parse_arguments(spec: ToolSpec, raw: str | None) -> dict[str, Any]:
     """Parse and check a model's JSON argument string against the spec."""
     raw = raw or "{}"
     if len(raw) > MAX_ARGUMENT_CHARS:
-        raise ToolArgumentError(f"arguments too large ({len(raw)} characters; limit {MAX_ARGUMENT_CHARS})")
+        raise ToolArgumentError(f"arguments too large ({len(raw)} characters; limit {MAX_ARGUMENT_CHARS})",
+                                "oversized_arguments")
     try:
         args = json.loads(raw)
     except json.JSONDecodeError as exc:
