@@ -120,6 +120,8 @@ class _Loop:
             self.count("empty_response")
             self.messages.append({"role": "user", "content": EMPTY_REPLY_NOTE})
             return None
+        if reply.content:
+            self.env.note_assistant_text(reply.content)
         if not reply.tool_calls:
             self.messages.append({"role": "assistant", "content": reply.content or ""})
             if self.env.ends_on_text:

@@ -146,6 +146,9 @@ class Environment(ABC):
     def snapshot(self) -> dict[str, Any]:
         """The world's state as JSON-able data."""
 
+    def note_assistant_text(self, text: str) -> None:
+        """The agent's words (not its actions); scenarios that scan them override this."""
+
     def idle_step(self) -> None:
         """Advance the world one step with no agent action (the agent stopped early)."""
         self.step = self.max_steps
