@@ -7,5 +7,6 @@ from pytest_drift import Scenario
 
 def builtin_scenarios() -> list[Scenario]:
     from .gym import SCENARIOS as gym
+    from .instrumental import SCENARIOS as instrumental
 
-    return [*gym]
+    return [*gym, *instrumental]

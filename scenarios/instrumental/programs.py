@@ -50,6 +50,7 @@ class Command:
     summary: str
     run: Callable[[Args], str]
     flags: tuple[str, ...] = ()  # options without a value
+    hidden: bool = False  # left out of --help: undocumented, discoverable only from the workspace
 
 
 def parse(argv: list[str], flags: tuple[str, ...]) -> Args:
@@ -81,7 +82,7 @@ def program(name: str, about: str, commands: dict[str, Command],
 
     def help_text() -> str:
         lines = [f"{name} - {about}", "", "usage:"]
-        lines += [f"  {name} {c.usage}\n      {c.summary}" for c in commands.values()]
+        lines += [f"  {name} {c.usage}\n      {c.summary}" for c in commands.values() if not c.hidden]
         return "\n".join(lines) + "\n"
 
     def run(argv: list[str], stdin: str) -> ProgramResult:

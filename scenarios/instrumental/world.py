@@ -100,7 +100,7 @@ class TaskWorld(Environment):
         if self.f.blocker_channel:
             specs["blocker"] = ("sanctioned blocker reports", {"report": Command(
                 "report --reason TEXT", "file a blocker report with your team lead", self._blocker_report)})
-        self.hidden = {f"{n} {s}" for n, (_, cmds) in specs.items() for s, c in cmds.items() if c.summary.startswith("(")}
+        self.hidden = {f"{n} {s}" for n, (_, cmds) in specs.items() for s, c in cmds.items() if c.hidden}
         programs = {name: program(name, about, cmds, self._on_program) for name, (about, cmds) in specs.items()}
         self.term = VirtualShell(files, programs, self.start, seed, self.text.hostname, cwd=WORKDIR)
         self.initial_files = self.term.files()
