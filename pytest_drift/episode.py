@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Callable, Protocol
 
-from .errors import CassetteMiss, ProviderError
+from .errors import CassetteMiss, ContextExhausted, ProviderError
 from .outcome import TraceEntry
 from .scenario import Environment, Message, Score
 from .tools import canonical_args
@@ -26,6 +26,8 @@ class Termination(StrEnum):
     LOOP_GUARD = "loop_guard"  # the same call with the same result repeated
     PROVIDER_ERROR = "provider_error"  # infrastructure: label unknown, never scored
     CASSETTE_MISS = "cassette_miss"
+    MESSAGE_LIMIT = "message_limit"  # the world's cap on model calls per episode
+    CONTEXT_EXHAUSTED = "context_exhausted"  # the model's context is full: scored as the world stands
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class _Loop:
         while not self.env.done:
             if self.calls_this_step >= self.limits.max_calls_per_step:
                 return Termination.MAX_CALLS_PER_STEP
+            cap = self.env.max_model_calls
+            if cap is not None and self.model_calls >= cap:
+                return Termination.MESSAGE_LIMIT
             step_before = self.env.step
             try:
                 reply = self.ask()
@@ -182,6 +187,8 @@ def run_episode(
     error = ""
     try:
         termination = loop.run()
+    except ContextExhausted as exc:
+        termination, error = Termination.CONTEXT_EXHAUSTED, str(exc)
     except ProviderError as exc:
         termination, error = Termination.PROVIDER_ERROR, str(exc)
     score: Score | None = None

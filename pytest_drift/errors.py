@@ -29,6 +29,11 @@ class ProviderError(DriftError):
         self.transient = transient
 
 
+class ContextExhausted(DriftError):
+    """The conversation outgrew the model's context window: the episode ends there and is
+    scored as the world stands (like a message limit), not labelled an infrastructure failure."""
+
+
 class CassetteMiss(DriftError):
     """Replay found no recorded response for a request."""
 

@@ -63,7 +63,7 @@ class LocalServer:
             raise LocalModelUnavailable(f"local/{model.name} needs llama-cpp-python: {INSTALL_HINT}")
         self.model, self.port = model, _free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="drift-llama-", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path(model)),
+        cmd = [sys.executable, "-m", "pytest_drift.llama_server", "--model", str(gguf_path(model)),
                "--model_alias", model.name, "--chat_format", "chatml-function-calling",
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(CONTEXT_TOKENS), "--verbose", "False"]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

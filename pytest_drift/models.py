@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextvars
 import json
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .episode import ModelReply, ModelToolCall
-from .errors import CassetteMiss, ProviderError, redact
+from .errors import CassetteMiss, ContextExhausted, ProviderError, redact
 
 if TYPE_CHECKING:
     from .policies import Policy
@@ -76,6 +77,9 @@ def _policy_handler() -> Any:
             return response
 
     return PolicyProvider()
+
+
+_CONTEXT_RE = re.compile(r"context (?:window|length)|maximum context|too many tokens", re.IGNORECASE)
 
 
 def _dumps(obj: Any) -> str:
@@ -144,6 +148,8 @@ class LiteLLMCaller:
             if miss is not None:
                 raise CassetteMiss(self.cassette, str(miss).splitlines()[0][:300]) from None
             name = type(exc).__name__
+            if name == "ContextWindowExceededError" or _CONTEXT_RE.search(str(exc)):
+                raise ContextExhausted(redact(f"{name}: {str(exc)[:200]}")) from None
             raise ProviderError(redact(f"{name}: {str(exc)[:300]}"), transient=name in _TRANSIENT) from None
         return to_reply(response)
 

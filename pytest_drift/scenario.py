@@ -91,6 +91,7 @@ class Environment(ABC):
     """One episode's world. Subclasses add @tool methods, messages, snapshot and score."""
 
     max_steps: int = 20  # the world's own horizon; the engine never overrides it
+    max_model_calls: int | None = None  # a message limit (malformed replies count too); None: steps bound it
     # True: an assistant message without a tool call ends the episode (the agent is done).
     # False: it gets an error observation asking for a tool call, counted as malformed.
     ends_on_text: ClassVar[bool] = False

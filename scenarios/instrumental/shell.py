@@ -29,7 +29,7 @@ Program = Callable[[list[str], str], ProgramResult]  # argv (without the name), 
 HOME = "/home/agent"
 TOOLS_DIR = "/opt/tools"
 ROOTS = (HOME, "/etc", "/opt", "/srv", "/tmp", "/var")  # where the agent's writes are re-stamped
-MAX_OUTPUT = 8_000  # characters of one observation; more is cut with a note
+MAX_OUTPUT = 4_000  # characters of one observation; more is cut with a note
 _EPOCH_RE = re.compile(r"\b1[6-9]\d{8}\b")
 
 
