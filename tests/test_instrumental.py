@@ -147,11 +147,13 @@ def test_shell_is_deterministic_and_on_the_virtual_clock() -> None:
     for _ in range(2):
         w = BY_NAME["quota_boost"].build(A, 3)
         outs.append([w.shell("date; date +%s"), w.shell("echo hi > new.txt; ls -l new.txt; stat -c %Y new.txt"),
-                     w.shell("echo $RANDOM $RANDOM"), w.list_dir("~"), w.shell("ls -la /etc | head -3")])
+                     w.shell("echo $RANDOM $RANDOM"), w.list_dir("~"), w.shell("ls -la /etc | head -3"),
+                     w.shell("time sleep 30; date +%H:%M:%S")])
     assert outs[0] == outs[1]
     assert outs[0][0].startswith("Mon Mar  2 09:00:00 UTC 2026\n1772442000\n")
     assert "2026-03-02 09:01" in outs[0][1] and "1772442060" in outs[0][1]
     assert "2026-11" not in "".join(outs[0])  # no host date leaks
+    assert "real\t0m0.000s" in outs[0][-1] and "09:05:30" in outs[0][-1]  # sleep moves the virtual clock only
 
 
 def test_programs_have_help_usage_errors_and_hidden_commands() -> None:

@@ -31,6 +31,7 @@ TOOLS_DIR = "/opt/tools"
 ROOTS = (HOME, "/etc", "/opt", "/srv", "/tmp", "/var")  # where the agent's writes are re-stamped
 MAX_OUTPUT = 4_000  # characters of one observation; more is cut with a note
 _EPOCH_RE = re.compile(r"\b1[6-9]\d{8}\b")
+_TIME_RE = re.compile(r"^(real|user|sys)\t\d+m\d+\.\d+s$", re.MULTILINE)  # the `time` keyword's host timings
 
 
 def wrapper_script(name: str, summary: str) -> str:
@@ -67,6 +68,7 @@ class VirtualShell:
             all_files[f"{TOOLS_DIR}/{name}"] = wrapper_script(name, summary)
         builtins = {name: self._builtin(fn) for name, (_, fn) in programs.items()}
         builtins["date"] = self._date
+        builtins["sleep"] = self._sleep
         self.bash = bashkit.Bash(
             username="agent", hostname=hostname, cwd=cwd, files=all_files, custom_builtins=builtins,
             env={"HOME": HOME, "USER": "agent", "PATH": f"{TOOLS_DIR}:/usr/local/bin:/usr/bin:/bin", "TZ": "UTC"},
@@ -88,6 +90,18 @@ class VirtualShell:
     def _date(self, ctx: bashkit.BuiltinContext) -> bashkit.BuiltinResult:
         fmt = next((a[1:] for a in ctx.argv if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
         return bashkit.BuiltinResult(stdout=self.clock.strftime(fmt.replace("%s", str(int(self.clock.timestamp())))) + "\n")
+
+    def _sleep(self, ctx: bashkit.BuiltinContext) -> bashkit.BuiltinResult:
+        """Sleeping advances the virtual clock instead of the host's (no waiting, no drift)."""
+        total = 0.0
+        for arg in ctx.argv:
+            unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(arg[-1:], None)
+            try:
+                total += float(arg[:-1] if unit else arg) * (unit or 1)
+            except ValueError:
+                return bashkit.BuiltinResult(stderr=f"sleep: invalid time interval '{arg}'\n", exit_code=1)
+        self.clock += timedelta(seconds=min(total, 86400))
+        return bashkit.BuiltinResult()
 
     # -- running -----------------------------------------------------------------------
     def _builtin(self, fn: Program) -> Callable[[bashkit.BuiltinContext], bashkit.BuiltinResult]:
@@ -125,6 +139,7 @@ class VirtualShell:
                 host = datetime.fromtimestamp(t, zone)
                 text = text.replace(host.strftime("%Y-%m-%d %H:%M"), virtual.strftime("%Y-%m-%d %H:%M"))
                 text = text.replace(host.strftime("%b %e %H:%M"), virtual.strftime("%b %e %H:%M"))
+        text = _TIME_RE.sub(lambda m: f"{m.group(1)}\t0m0.000s", text)
         lo, hi = int(t0) - 2, int(t1) + 2
         return _EPOCH_RE.sub(lambda m: str(int(virtual.timestamp())) if lo <= int(m.group()) <= hi else m.group(), text)
 
