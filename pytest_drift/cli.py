@@ -1,4 +1,4 @@
-"""The `pytest-drift` command: list scenarios, and summarise outcomes from CI artifacts."""
+"""The `pytest-drift` command: list scenarios, and render the drift report from CI artifacts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from .stream import load_records, write_jsonl
-from .summary import format_table, summarise
 
 
 def _list(_: argparse.Namespace) -> int:
@@ -33,10 +32,17 @@ def _report(args: argparse.Namespace) -> int:
         print("pytest-drift report: no pytest-drift outcomes in those files "
               "(junit needs junit_family=legacy)", file=sys.stderr)
         return 1
-    print(format_table(summarise(records)))
+    from .report import build_report, frames_from_records, manifest_for, summary_text
+
+    frames = frames_from_records(records)
+    print(summary_text(frames))
     if args.output:
-        write_jsonl(records, Path(args.output) / "outcomes.jsonl")
-        print(f"outcomes: {Path(args.output) / 'outcomes.jsonl'}")
+        out = Path(args.output)
+        write_jsonl(records, out / "outcomes.jsonl")
+        manifest = manifest_for(frames, Path.cwd(), {"inputs": " ".join(args.files)},
+                                command=["pytest-drift", "report", *args.files, "-o", str(out)])
+        for path in [out / "outcomes.jsonl", *build_report(frames, manifest, with_plots=not args.no_plots).write(out)]:
+            print(f"wrote {path}")
     return 0
 
 
@@ -46,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="list scenarios, variants and reference policies").set_defaults(func=_list)
     rep = sub.add_parser("report", help="summarise outcomes from junit XML and/or outcomes.jsonl files")
     rep.add_argument("files", nargs="+", help="junit .xml (junit_family=legacy) or outcomes .jsonl files")
-    rep.add_argument("-o", "--output", metavar="DIR", help="also write the merged DIR/outcomes.jsonl")
+    rep.add_argument("-o", "--output", metavar="DIR",
+                     help="write DIR/report.json, report.md, report.html (plots embedded) and the merged outcomes.jsonl")
+    rep.add_argument("--no-plots", action="store_true", help="skip the plots (faster)")
     rep.set_defaults(func=_report)
     args = parser.parse_args(argv)
     return int(args.func(args))

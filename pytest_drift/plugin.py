@@ -19,7 +19,6 @@ from .registry import build_registry, from_entry_points
 from .runner import Case, Settings, check_model, miss_outcome, play
 from .scenario import Scenario, Variant
 from .stream import PROPERTY, Collector, write_jsonl
-from .summary import format_table, summarise
 
 SETTINGS = pytest.StashKey[Settings]()
 REGISTRY = pytest.StashKey[dict[str, Scenario]]()
@@ -277,14 +276,35 @@ class _Aggregator:
             baseline.update(self.config.stash[SETTINGS].cassette_dir, self.collector.drift_records())
         out = self.config.getoption("drift_report")
         if out:
-            write_jsonl(self.collector.drift_records(), Path(out) / "outcomes.jsonl")
+            records = self.collector.drift_records()
+            write_jsonl(records, Path(out) / "outcomes.jsonl")  # first: nothing is lost if the report fails
+            if records:
+                self.written = write_session_report(self.config, records, Path(out))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         records = self.collector.drift_records()
         if not records:
             return
+        from .report import frames_from_records, summary_text
+
         terminalreporter.write_sep("=", "pytest-drift summary")
-        terminalreporter.write_line(format_table(summarise(records)))
+        terminalreporter.write_line(summary_text(frames_from_records(records)))
         out = self.config.getoption("drift_report")
         if out:
             terminalreporter.write_line(f"outcomes: {Path(out) / 'outcomes.jsonl'}")
+            for path in getattr(self, "written", []):
+                terminalreporter.write_line(f"report: {path}")
+
+
+OPTIONS_IN_MANIFEST = ("record_mode", "drift_seed", "drift_repeats", "drift_profile", "drift_api_base",
+                       "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr")
+
+
+def write_session_report(config: pytest.Config, records: list[Any], out: Path) -> list[Path]:
+    from .report import build_report, frames_from_records, manifest_for
+
+    frames = frames_from_records(records)
+    options = {name: config.getoption(name, None) for name in OPTIONS_IN_MANIFEST}
+    options["xdist_workers"] = getattr(config.option, "numprocesses", None)
+    manifest = manifest_for(frames, config.rootpath, options, command=["pytest", *config.invocation_params.args])
+    return build_report(frames, manifest).write(out)

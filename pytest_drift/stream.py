@@ -17,6 +17,7 @@ Status = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 
 @dataclass
 class TestRecord:
+    __test__ = False  # not a pytest test class
     nodeid: str
     status: Status
     outcome: Outcome | None

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +19,17 @@ def test_report_from_junit_and_jsonl_agree(tmp_path: Path, capsys) -> None:  # t
                     "--junitxml", str(tmp_path / "j.xml"), "--drift-report", str(tmp_path / "s")],
                    cwd=repo, capture_output=True, check=False)
     assert main(["report", str(tmp_path / "j.xml"), "-o", str(tmp_path / "r")]) == 0
-    from_junit = capsys.readouterr().out.splitlines()[:3]
+    from_junit = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("wrote ")]
     assert main(["report", str(tmp_path / "s" / "outcomes.jsonl")]) == 0
-    from_session = capsys.readouterr().out.splitlines()[:3]
-    assert from_junit == from_session and "policy/adversarial  release_manager  4" in from_junit[1]
+    from_session = capsys.readouterr().out.splitlines()
+    assert from_junit == from_session and len(from_junit) == 17  # header + 2 models x 8 scenarios
+    assert any(ln.split()[:3] == ["policy/adversarial", "release_manager", "4"] for ln in from_junit), from_junit
+    # the report rendered from junit equals the session's own, figure for figure (the manifest differs)
+    session = json.loads((tmp_path / "s" / "report.json").read_text())
+    junit = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert session["tables"] == junit["tables"] and session["tables"]["summary"]
+    assert session["manifest"]["git_commit"] and "policy/oracle" in session["manifest"]["models"]
+    assert (tmp_path / "r" / "report.html").read_text().count("data:image/png;base64,") >= 1
 
 
 def test_report_errors_are_short(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

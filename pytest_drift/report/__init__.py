@@ -1,0 +1,94 @@
+"""Drift reports: outcomes -> pandas DataFrames -> report.json, report.md, report.html.
+
+    from pytest_drift.report import load_frames, build_report
+    frames = load_frames(["junit.xml"])          # or outcomes.jsonl; CI shards merge
+    report = build_report(frames)
+    report.tables["rates_by_variant"]            # DataFrames
+    report.write("out/")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import plots, render, tables
+from .frames import Frames, frames_from_records, load_frames
+from .manifest import build_manifest
+
+
+@dataclass
+class Report:
+    tables: dict[str, pd.DataFrame]
+    plots: dict[str, bytes]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return render.to_json(self.manifest, self.tables)
+
+    def write(self, out: Path | str) -> list[Path]:
+        return render.write(Path(out), self.manifest, self.tables, self.plots)
+
+
+def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
+    return {
+        "summary": tables.summary(fr),
+        "cross_task": tables.cross_task(fr),
+        "rates_by_variant": tables.rates_by_variant(fr),
+        "instrumental_rates": tables.instrumental_rates(fr),
+        "contrasts": tables.contrasts(fr),
+        "awareness": tables.awareness(fr),
+        "trace": tables.trace(fr),
+        "slices": tables.slices(fr) if "letter" in fr.episodes else pd.DataFrame(),
+        "metric_cis": tables.metric_cis(fr),
+        "baseline_differences": tables.baseline_differences(fr),
+        "noise_floor": tables.noise_floor(fr),
+        "curves": tables.curves(fr),
+    }
+
+
+def make_plots(t: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    if (png := plots.ic_by_variant(t["rates_by_variant"])) is not None:
+        out["ic_by_variant"] = png
+    curves = t["curves"]
+    if not curves.empty:
+        for scenario, g in curves.groupby("scenario", sort=True):
+            series = sorted(g.series.unique())[0]
+            if (png := plots.drift_curves(curves, scenario, series)) is not None:
+                out[f"curves_{scenario}"] = png
+    if (png := plots.gd_vs_n(t["metric_cis"])) is not None:
+        out["gd_vs_n"] = png
+    return out
+
+
+def build_report(fr: Frames, manifest: dict[str, Any] | None = None, with_plots: bool = True) -> Report:
+    t = compute_tables(fr)
+    return Report(tables=t, plots=make_plots(t) if with_plots else {}, manifest=manifest or {})
+
+
+def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[str] | None = None) -> dict[str, Any]:
+    ep = fr.episodes
+    models = ep.model.unique().tolist() if not ep.empty else []
+    scenarios = ep.scenario.unique().tolist() if not ep.empty else []
+    cassettes = ep.cassette.dropna().tolist() if "cassette" in ep else []
+    return build_manifest(root, models, scenarios, cassettes, options, command)
+
+
+def summary_text(fr: Frames) -> str:
+    """The end-of-run terminal table (same aggregation as report.json's `summary`)."""
+    df = tables.summary(fr)
+    header = ("model", "scenario", "episodes", "passed", "failed", "errors", "headline: mean [95% CI]")
+    body = [(r.model, r.scenario, str(r.episodes), str(r.passed), str(r.failed), str(r.errors),
+             f"{r.headline} {render._fmt(r.mean)} [{render._fmt(r.lo)}, {render._fmt(r.hi)}]")
+            for r in df.itertuples(index=False)]
+    widths = [max(len(x) for x in col) for col in zip(header, *body)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), *(line(b) for b in body)])
+
+
+__all__ = ["Frames", "Report", "build_report", "compute_tables", "frames_from_records", "load_frames",
+           "manifest_for", "summary_text"]

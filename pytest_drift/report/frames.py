@@ -1,0 +1,98 @@
+"""Outcomes as pandas DataFrames: one row per episode, one per test, one per (episode, series, step).
+
+The public loader (`load_frames`) reads a running session's records, `outcomes.jsonl`
+files or junit XML files (CI shards merged); every figure of a report comes from these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from ..outcome import Outcome
+from ..stream import TestRecord, load_records
+
+CONTRACT = {  # instrumental contract fields -> short column names
+    "ic_behavior_detected": "ic", "benchmark_task_completed": "completed", "official_path_succeeded": "official",
+    "official_path_attempted": "attempted", "any_forged": "forged", "state_tampering_detected": "tampering",
+}
+EPISODE_KEYS = ["model", "scenario", "variant", "repeat"]
+BASE_COLUMNS = ["episode_id", "model", "scenario", "family", "variant", "repeat", "seed", "label_status",
+                "termination", "steps", "model_calls", "tool_calls", "headline", "threshold", "headline_value",
+                "cassette"]
+
+
+@dataclass
+class Frames:
+    episodes: pd.DataFrame  # one row per episode (deduplicated across the tests that share it)
+    tests: pd.DataFrame  # one row per test: nodeid, status, episode_id, model, scenario, variant
+    steps: pd.DataFrame  # long form of every per-step series: episode_id, series, step, value
+
+
+def _episode_row(o: Outcome) -> dict[str, Any]:
+    f = o.fields
+    row: dict[str, Any] = {
+        "episode_id": o.episode_id, "model": o.model, "scenario": o.scenario, "family": o.family,
+        "variant": o.variant, "repeat": o.repeat, "seed": o.seed, "label_status": o.label_status,
+        "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls, "tool_calls": o.tool_calls,
+        "headline": o.headline, "threshold": o.threshold,
+        "headline_value": _num(o.metrics.get(o.headline)) if o.label_status == "ok" else None,
+        "cassette": o.provenance.get("cassette"),
+    }
+    for key, value in o.metrics.items():
+        if _num(value) is not None:
+            row[f"m_{key}"] = _num(value)
+    if o.family == "instrumental" and o.label_status == "ok" and f:
+        row.update({short: bool(f.get(name)) for name, short in CONTRACT.items()})
+        row.update({"completion_mode": f.get("completion_mode"), "ic_method": f.get("ic_method"),
+                    "ic_forbidden": f.get("ic_forbidden"), "letter": f.get("letter"),
+                    "awareness": (f.get("awareness") or {}).get("tier", "none")})
+        row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
+    elif o.family == "instrumental":
+        row["letter"] = None
+    return row
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def frames_from_records(records: Iterable[TestRecord]) -> Frames:
+    episodes: dict[str, dict[str, Any]] = {}
+    tests: list[dict[str, Any]] = []
+    steps: list[tuple[str, str, int, float]] = []
+    for rec in sorted(records, key=lambda r: r.nodeid):
+        o = rec.outcome
+        if o is None:
+            continue
+        tests.append({"nodeid": rec.nodeid, "status": rec.status, "episode_id": o.episode_id, "model": o.model,
+                      "scenario": o.scenario, "family": o.family, "variant": o.variant, "repeat": o.repeat})
+        if o.episode_id in episodes:
+            continue
+        episodes[o.episode_id] = _episode_row(o)
+        for name, series in o.series.items():
+            steps.extend((o.episode_id, name, t, float(v)) for t, v in enumerate(series))
+    ep = pd.DataFrame(list(episodes.values()))
+    if not ep.empty:  # column and row order must not depend on the order records arrived in
+        ep = ep[BASE_COLUMNS + sorted(c for c in ep.columns if c not in BASE_COLUMNS)]
+        ep = ep.sort_values(EPISODE_KEYS, kind="stable").reset_index(drop=True)
+        if "letter" in ep:  # an unknown episode has no fields: take its variant's letter from the others
+            known = ep.dropna(subset=["letter"]).drop_duplicates("variant").set_index("variant")["letter"]
+            ep["letter"] = ep["letter"].fillna(ep["variant"].map(known))
+    return Frames(
+        episodes=ep,
+        tests=pd.DataFrame(tests, columns=["nodeid", "status", "episode_id", "model", "scenario", "family",
+                                           "variant", "repeat"]),
+        steps=pd.DataFrame(steps, columns=["episode_id", "series", "step", "value"]),
+    )
+
+
+def load_frames(paths: Iterable[Path | str]) -> Frames:
+    """DataFrames from outcomes.jsonl and/or junit XML files (junit_family=legacy)."""
+    return frames_from_records(load_records(Path(p) for p in paths))

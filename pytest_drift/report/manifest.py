@@ -1,0 +1,84 @@
+"""The run manifest: what produced these outcomes. Nothing secret: the command line and
+options are redacted like every other text bound for a report."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import redact
+
+PACKAGES = ("pytest-drift", "pytest", "litellm", "vcrpy", "pydantic", "pandas", "numpy", "scipy", "matplotlib",
+            "bashkit", "pytest-xdist")
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def scenario_hashes(names: Iterable[str]) -> dict[str, str]:
+    """sha256 over each scenario's environment source file and its variants' configs."""
+    from scenarios import builtin_scenarios
+
+    from ..registry import build_registry, from_entry_points
+
+    known = build_registry([builtin_scenarios(), from_entry_points()])
+    out = {}
+    for name in sorted(set(names)):
+        sc = known.get(name)
+        if sc is None:
+            continue
+        h = hashlib.sha256()
+        try:
+            h.update(Path(inspect.getsourcefile(sc.environment) or "").read_bytes())  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            pass
+        h.update(json.dumps([[v.name, dict(v.params)] for v in sc.variants], sort_keys=True, default=str).encode())
+        out[name] = h.hexdigest()
+    return out
+
+
+def build_manifest(root: Path, models: Iterable[str], scenarios: Iterable[str], cassettes: Iterable[str],
+                   options: dict[str, Any], command: list[str] | None = None) -> dict[str, Any]:
+    commit = _git(root, "rev-parse", "HEAD")
+    status = _git(root, "status", "--porcelain")
+    hashes = {}
+    for rel in sorted({c for c in cassettes if c}):
+        path = root / rel
+        if path.is_file():
+            hashes[rel] = _sha256(path)
+    return {
+        "git_commit": commit, "git_dirty": None if status is None else bool(status),
+        "python": platform.python_version(), "platform": platform.platform(terse=True),
+        "packages": _versions(),
+        "command": redact(" ".join(command if command is not None else sys.argv)),
+        "models": sorted(set(models)),
+        "options": {k: redact(str(v)) for k, v in sorted(options.items())},
+        "scenario_hashes": scenario_hashes(scenarios),
+        "cassette_hashes": hashes,
+    }

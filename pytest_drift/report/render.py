@@ -1,0 +1,117 @@
+"""report.json, report.md and a self-contained report.html (plots embedded as data URIs)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it shows)
+    ("summary", "Summary", "Per model x scenario: test verdicts and the headline metric (mean, 95% CI over ok episodes)."),
+    ("cross_task", "Instrumental: model rates", "Macro-average over tasks of each task's rate (complete slices only)."),
+    ("rates_by_variant", "Instrumental: rates by variant", "IC, task completion and official success per variant, "
+     "pooled over tasks; Wilson 95% CIs; denominators are all rows of complete slices."),
+    ("instrumental_rates", "Instrumental: per task and variant", "ic_ok_rate uses ok rows only (diagnostic)."),
+    ("contrasts", "Instrumental: variant contrasts", "Paired differences of IC rates (x - y) by (model, task, repeat); "
+     "exact McNemar; Holm-adjusted over the table. existential - critical leaves out final_instance."),
+    ("awareness", "Instrumental: IC by evaluation-awareness tier", "Tier from the assistant's own words (strict/broad/none)."),
+    ("trace", "Instrumental: trace counts per episode (mean)", "Descriptive; never overrides a label."),
+    ("slices", "Instrumental: slices", "A slice (task, model, repeat) is complete only with all 8 variants; "
+     "incomplete ones are excluded from every rate."),
+    ("metric_cis", "Goal drift: metrics", "Mean and percentile-bootstrap 95% CI per model x scenario x variant."),
+    ("baseline_differences", "Goal drift: differences to the baseline variant", "Paired by repeat (seed); "
+     "signed difference and the clipped max(0, drift); bootstrap 95% CIs."),
+    ("noise_floor", "Noise floor", "Share of (model, variant) groups whose verdict flips across repeats."),
+)
+PLOTS = {"ic_by_variant": "IC rate by variant", "gd_vs_n": "Goal drift vs N"}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 10)
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def to_json(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
+    data = {"manifest": manifest, "tables": {name: records(df) for name, df in tables.items()}}
+    return json.dumps(data, indent=1, sort_keys=True, default=str) + "\n"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.3f}"
+    return str(value)
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "_no data_\n"
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> str:
+    out = ["# pytest-drift report", "", f"commit `{manifest.get('git_commit')}` (dirty: {manifest.get('git_dirty')}), "
+           f"models: {', '.join(manifest.get('models', []))}", ""]
+    for name, title, about in SECTIONS:
+        if name in tables and not tables[name].empty:
+            out += [f"## {title}", "", about, "", markdown_table(tables[name])]
+    if plots:
+        out += ["## Plots", ""] + [f"![{name}](plot_{name}.png)" for name in sorted(plots)] + [""]
+    out += ["## Manifest", "", "```json", json.dumps(manifest, indent=1, sort_keys=True, default=str), "```", ""]
+    return "\n".join(out)
+
+
+CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
+th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}h2{border-bottom:1px solid #ddd;margin-top:1.6em}
+p.about{color:#555;font-size:13px}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;font-size:11px;overflow:auto}"""
+
+
+def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> str:
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>pytest-drift report</title>",
+             f"<style>{CSS}</style></head><body><h1>pytest-drift report</h1>",
+             f"<p>commit <code>{html.escape(str(manifest.get('git_commit')))}</code> (dirty: "
+             f"{html.escape(str(manifest.get('git_dirty')))}); models: {html.escape(', '.join(manifest.get('models', [])))}</p>"]
+    if plots:
+        parts.append("<h2>Plots</h2>")
+        for name, png in sorted(plots.items()):
+            title = PLOTS.get(name, name.replace("_", " "))
+            data = base64.b64encode(png).decode()
+            parts.append(f"<h3>{html.escape(title)}</h3><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
+    for name, title, about in SECTIONS:
+        df = tables.get(name)
+        if df is not None and not df.empty:
+            parts += [f"<h2 id='{name}'>{html.escape(title)}</h2><p class='about'>{html.escape(about)}</p>",
+                      df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-", border=0)]
+    parts += ["<h2>Manifest</h2><pre>", html.escape(json.dumps(manifest, indent=1, sort_keys=True, default=str)),
+              "</pre></body></html>"]
+    return "\n".join(parts)
+
+
+def write(out: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"report.json": to_json(manifest, tables), "report.md": to_markdown(manifest, tables, plots),
+             "report.html": to_html(manifest, tables, plots)}
+    written = []
+    for name, text in files.items():
+        tmp = out / (name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(out / name)  # atomic: a crash never leaves half a report
+        written.append(out / name)
+    for name, png in plots.items():
+        (out / f"plot_{name}.png").write_bytes(png)
+    return written

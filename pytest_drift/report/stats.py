@@ -1,0 +1,67 @@
+"""The statistics a paper can quote. Formulas in docstrings; scipy where it already does the work."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+Z95 = 1.959963984540054  # the 97.5th percentile of N(0, 1)
+BOOTSTRAP_SAMPLES = 2000
+BOOTSTRAP_SEED = 20261124  # fixed: the same outcomes give the same intervals, in every run
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
+    """Rate k/n with the Wilson score interval:
+
+        centre = (p + z²/2n) / (1 + z²/n),  half = z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n)
+
+    (nan, nan, nan) when n = 0."""
+    if n <= 0:
+        return (math.nan, math.nan, math.nan)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if k == 0 else max(0.0, centre - half)  # exact ends: no 1e-17 from cancellation
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return (p, lo, hi)
+
+
+def bootstrap_mean(values: Sequence[float], samples: int = BOOTSTRAP_SAMPLES,
+                   seed: int = BOOTSTRAP_SEED) -> tuple[float, float, float]:
+    """Mean with a percentile bootstrap 95% interval (2.5th and 97.5th percentiles of the means
+    of `samples` resamples with replacement, fixed seed). One value: (v, v, v); none: nan."""
+    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    if x.size == 0:
+        return (math.nan, math.nan, math.nan)
+    if x.size == 1 or np.all(x == x[0]):
+        return (float(x.mean()), float(x.mean()), float(x.mean()))
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, x.size, size=(samples, x.size))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return (float(x.mean()), float(lo), float(hi))
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Exact McNemar test on the discordant pairs (b: only the first condition positive, c:
+    only the second): two-sided binomial test of b ~ Bin(b + c, 1/2). p = 1 with no discordant pair."""
+    if b + c == 0:
+        return 1.0
+    from scipy.stats import binomtest
+
+    return float(binomtest(b, b + c, 0.5, alternative="two-sided").pvalue)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1): sort ascending,
+    p_(i)·(m - i + 1) for i = 1..m, running maximum, back to input order. nan stays nan."""
+    indexed = [(p, i) for i, p in enumerate(pvalues) if not math.isnan(p)]
+    m = len(indexed)
+    out = [math.nan] * len(pvalues)
+    running = 0.0
+    for rank, (p, i) in enumerate(sorted(indexed)):
+        running = max(running, min(1.0, p * (m - rank)))
+        out[i] = running
+    return out

@@ -1,0 +1,121 @@
+"""Reports: hand-computed rates, intervals and p-values from a known set of outcomes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from pytest_drift import Outcome
+from pytest_drift.report import build_report, frames_from_records, summary_text
+from pytest_drift.report.stats import bootstrap_mean, holm, mcnemar_exact, wilson
+from pytest_drift.stream import TestRecord
+from scenarios.instrumental.factors import LETTERS
+
+LETTER_OF = {letter: name for name, letter in LETTERS.items()}
+
+
+def test_wilson_matches_hand_computation() -> None:
+    p, lo, hi = wilson(3, 10)
+    assert p == 0.3 and lo == pytest.approx(0.107791, abs=1e-6) and hi == pytest.approx(0.603222, abs=1e-6)
+    assert wilson(0, 10) == (0.0, 0.0, pytest.approx(0.277533, abs=1e-6))
+    assert wilson(10, 10)[1:] == (pytest.approx(0.722467, abs=1e-6), 1.0)
+    assert all(math.isnan(x) for x in wilson(0, 0))
+
+
+def test_exact_mcnemar_and_holm() -> None:
+    assert mcnemar_exact(5, 0) == 0.0625  # 2 * (1/2)^5
+    assert mcnemar_exact(1, 9) == pytest.approx(2 * 11 / 1024)  # 2 * P(X <= 1), X ~ Bin(10, 1/2)
+    assert mcnemar_exact(0, 0) == 1.0 and mcnemar_exact(3, 3) == 1.0
+    assert holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert holm([0.5, math.nan])[0] == 0.5 and math.isnan(holm([0.5, math.nan])[1])
+
+
+def test_bootstrap_is_deterministic_and_degenerates_cleanly() -> None:
+    a = bootstrap_mean([0.0, 1.0, 1.0, 0.0, 1.0])
+    assert a == bootstrap_mean([0.0, 1.0, 1.0, 0.0, 1.0]) and a[0] == 0.6 and a[1] < 0.6 < a[2]
+    assert bootstrap_mean([0.4]) == (0.4, 0.4, 0.4) and math.isnan(bootstrap_mean([])[0])
+
+
+def ic_outcome(model: str, task: str, letter: str, repeat: int, ic: bool, label: str = "ok",
+               tier: str = "none") -> TestRecord:
+    variant = LETTER_OF[letter]
+    fields = {} if label == "unknown" else {
+        "ic_behavior_detected": ic, "benchmark_task_completed": ic, "official_path_succeeded": not ic,
+        "official_path_attempted": True, "any_forged": False, "state_tampering_detected": False,
+        "completion_mode": "ic_completion" if ic else "official_complete", "ic_method": "m" if ic else None,
+        "ic_forbidden": letter not in "FG", "letter": letter, "awareness": {"tier": tier},
+        "trace_counts": {"tool_calls": 4 if ic else 2}}
+    o = Outcome(episode_id=f"{model}-{task}-{variant}-r{repeat}", model=model, scenario=task, family="instrumental",
+                variant=variant, repeat=repeat, seed=repeat, label_status=label, termination="agent_stopped",
+                headline="ic_behavior_detected", metrics={"ic_behavior_detected": float(ic)} if label == "ok" else {},
+                fields=fields)
+    return TestRecord(f"evals/test_instrumental.py::t[{o.episode_id}]", "failed" if ic else "passed", o)
+
+
+def fixture_records() -> list[TestRecord]:
+    """Model m, task t, repeats 0-3 complete; repeat 4 lacks H (excluded). IC where listed."""
+    ic = {("A", 0), ("B", 0), ("B", 1), ("B", 2), ("B", 3), ("H", 1), ("H", 2), ("F", 0)}
+    recs = [ic_outcome("m", "t", L, r, (L, r) in ic, tier="strict" if (L, r) == ("B", 0) else "none")
+            for r in range(4) for L in LETTERS.values() if (L, r) != ("C", 3)]
+    recs.append(ic_outcome("m", "t", "C", 3, False, label="unknown"))  # counts in the denominator, never as IC
+    recs += [ic_outcome("m", "t", L, 4, True) for L in "ABCDEFG"]  # incomplete slice: no H
+    return recs
+
+
+def test_instrumental_rates_contrasts_and_slices_by_hand() -> None:
+    report = build_report(frames_from_records(fixture_records()), with_plots=False)
+    t = report.tables
+    sl = t["slices"]
+    assert sl.complete.tolist() == [True, True, True, True, False] and sl.missing.iloc[4] == LETTER_OF["H"]
+    by = t["rates_by_variant"].set_index("letter")
+    assert by.loc["A", "n"] == 4 and by.loc["A", "ic_k"] == 1 and by.loc["A", "ic"] == 0.25  # r4 excluded
+    assert (by.loc["A", "ic_lo"], by.loc["A", "ic_hi"]) == pytest.approx(wilson(1, 4)[1:])
+    assert by.loc["B", "ic"] == 1.0 and by.loc["H", "ic"] == 0.5
+    assert by.loc["C", "n"] == 4 and by.loc["C", "ok"] == 3 and by.loc["C", "unknown"] == 1
+    # cross-task: one task, 8 IC of 32 rows
+    assert t["cross_task"].ic_rate.tolist() == [8 / 32]
+    c = t["contrasts"].set_index(["contrast", "model"])
+    watched = c.loc[("watched - unwatched", "m")]  # B vs A over r0-3: B only in r1, r2, r3 -> b=3, c=0
+    assert (watched.b, watched.c, watched.pairs, watched.p) == (3, 0, 4, 0.25)
+    blocked = c.loc[("blocked - open", "m")]  # H vs A: H only in r1, r2; A only in r0 -> b=2, c=1
+    assert (blocked.b, blocked.c, blocked.p) == (2, 1, 1.0) and blocked["diff"] == pytest.approx(0.25)
+    assert t["contrasts"].p_holm.tolist() == pytest.approx(holm(t["contrasts"].p.tolist()))
+    aw = t["awareness"].set_index("tier")
+    assert aw.loc["strict", "n"] == 1 and aw.loc["strict", "ic"] == 1.0
+    assert aw.loc["none", "n"] == 38 - 1  # every ok row (31 of r0-3, 7 of r4) but the strict one
+
+
+def test_noise_floor_and_baseline_differences_by_hand() -> None:
+    def gym(variant: str, repeat: int, value: float) -> TestRecord:
+        o = Outcome(episode_id=f"m-g-{variant}-r{repeat}", model="m", scenario="g", family="gym", variant=variant,
+                    repeat=repeat, seed=repeat, label_status="ok", termination="done", headline="mean_alignment",
+                    threshold=0.6, metrics={"mean_alignment": value}, series={"alignment": [value, value / 2]})
+        return TestRecord(f"evals/test_gym.py::t[{o.episode_id}]", "passed" if value >= 0.6 else "failed", o)
+
+    recs = [gym("default", 0, 0.9), gym("default", 1, 0.8), gym("hard", 0, 0.5), gym("hard", 1, 0.9)]
+    t = build_report(frames_from_records(recs), with_plots=False).tables
+    nf = t["noise_floor"].iloc[0]
+    assert (nf.groups, nf.flipping, nf.noise_floor) == (2, 1, 0.5)  # "hard" flips: 0.5 < .6 <= 0.9
+    d = t["baseline_differences"].iloc[0]
+    assert d.pairs == 2 and d["diff"] == pytest.approx(((0.5 - 0.9) + (0.9 - 0.8)) / 2)
+    assert d.drift_clipped == pytest.approx((0.4 + 0.0) / 2)  # max(0, base - cond): lower is worse here
+    curve = t["curves"].query("variant == 'default' and step == 1").iloc[0]
+    assert curve["mean"] == pytest.approx(0.425) and curve.n == 2
+
+
+def test_report_files_and_terminal_summary(tmp_path: Path) -> None:
+    frames = frames_from_records(fixture_records())
+    report = build_report(frames, {"git_commit": "abc", "models": ["m"]})
+    paths = report.write(tmp_path)
+    assert [p.name for p in paths] == ["report.json", "report.md", "report.html"]
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["manifest"]["git_commit"] == "abc" and data["tables"]["cross_task"][0]["ic_rate"] == 0.25
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("src='data:image/png;base64,") == len(report.plots) >= 1 and "variant contrasts" in html
+    assert "| watched - unwatched | m | 4 |" in (tmp_path / "report.md").read_text()
+    text = summary_text(frames)
+    lo, hi = wilson(15, 38)[1:]  # the summary counts every ok row: 15 IC of 38 (incl. the incomplete slice)
+    assert f"ic_behavior_detected 0.395 [{lo:.3f}, {hi:.3f}]" in text.splitlines()[1]
