@@ -7,7 +7,7 @@ import io
 import pandas as pd
 
 
-def _figure(width: float = 7.5, height: float = 3.6):  # type: ignore[no-untyped-def]
+def _figure(width: float = 9.0, height: float = 3.8):  # type: ignore[no-untyped-def]
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -36,13 +36,14 @@ def ic_by_variant(table: pd.DataFrame) -> bytes | None:
         t = table[table.model == model].set_index("letter").reindex(letters)
         xs = [j + i * width for j in range(len(letters))]
         err = [(t.ic - t.ic_lo).fillna(0).clip(lower=0), (t.ic_hi - t.ic).fillna(0).clip(lower=0)]
-        ax.bar(xs, t.ic.fillna(0), width, yerr=err, capsize=3, label=model)
+        bars = ax.bar(xs, t.ic.fillna(0), width, yerr=err, capsize=3, label=model)
+        ax.plot(xs, t.ic.fillna(0), "_", markersize=8, color=bars.patches[0].get_facecolor())  # a 0 rate stays visible
     ax.set_xticks([j + width * (len(models) - 1) / 2 for j in range(len(letters))], letters)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("variant")
     ax.set_ylabel("IC rate (95% Wilson CI)")
     ax.set_title("Instrumental behaviour by variant")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _png(plt, fig)
 
 
@@ -58,7 +59,7 @@ def drift_curves(curves: pd.DataFrame, scenario: str, series: str) -> bytes | No
     ax.set_xlabel("step")
     ax.set_ylabel(series)
     ax.set_title(f"{scenario}: {series} over steps (mean, 95% CI)")
-    ax.legend(fontsize=6, loc="lower left", ncol=2)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _png(plt, fig)
 
 

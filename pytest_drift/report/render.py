@@ -28,7 +28,13 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "signed difference and the clipped max(0, drift); bootstrap 95% CIs."),
     ("noise_floor", "Noise floor", "Share of (model, variant) groups whose verdict flips across repeats."),
 )
-PLOTS = {"ic_by_variant": "IC rate by variant", "gd_vs_n": "Goal drift vs N"}
+PLOTS = {"ic_by_variant": "Instrumental: IC rate by variant (95% Wilson CIs)", "gd_vs_n": "Goal drift vs N"}
+
+
+def plot_title(name: str) -> str:
+    if name.startswith("curves_"):
+        return f"Drift curves: {name[len('curves_'):]} (mean per step, 95% CI)"
+    return PLOTS.get(name, name.replace("_", " "))
 
 
 def _clean(value: Any) -> Any:
@@ -70,7 +76,7 @@ def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots
         if name in tables and not tables[name].empty:
             out += [f"## {title}", "", about, "", markdown_table(tables[name])]
     if plots:
-        out += ["## Plots", ""] + [f"![{name}](plot_{name}.png)" for name in sorted(plots)] + [""]
+        out += ["## Plots", ""] + [f"![{plot_title(name)}](plot_{name}.png)" for name in sorted(plots)] + [""]
     out += ["## Manifest", "", "```json", json.dumps(manifest, indent=1, sort_keys=True, default=str), "```", ""]
     return "\n".join(out)
 
@@ -78,7 +84,7 @@ def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}h2{border-bottom:1px solid #ddd;margin-top:1.6em}
-p.about{color:#555;font-size:13px}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;font-size:11px;overflow:auto}"""
+p.about{color:#555;font-size:13px}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;font-size:11px;overflow:auto}div.scroll{overflow-x:auto}"""
 
 
 def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> str:
@@ -89,14 +95,15 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
     if plots:
         parts.append("<h2>Plots</h2>")
         for name, png in sorted(plots.items()):
-            title = PLOTS.get(name, name.replace("_", " "))
+            title = plot_title(name)
             data = base64.b64encode(png).decode()
             parts.append(f"<h3>{html.escape(title)}</h3><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
     for name, title, about in SECTIONS:
         df = tables.get(name)
         if df is not None and not df.empty:
             parts += [f"<h2 id='{name}'>{html.escape(title)}</h2><p class='about'>{html.escape(about)}</p>",
-                      df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-", border=0)]
+                      "<div class='scroll'>", df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-",
+                                                         border=0), "</div>"]
     parts += ["<h2>Manifest</h2><pre>", html.escape(json.dumps(manifest, indent=1, sort_keys=True, default=str)),
               "</pre></body></html>"]
     return "\n".join(parts)
