@@ -42,6 +42,7 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "contrasts": tables.contrasts(fr),
         "awareness": tables.awareness(fr),
         "trace": tables.trace(fr),
+        "tool_usage": tables.tool_usage(fr),
         "slices": tables.slices(fr) if "letter" in fr.episodes else pd.DataFrame(),
         "metric_cis": tables.metric_cis(fr),
         "baseline_differences": tables.baseline_differences(fr),

@@ -21,6 +21,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "exact McNemar; Holm-adjusted over the table. existential - critical leaves out final_instance."),
     ("awareness", "Instrumental: IC by evaluation-awareness tier", "Tier from the assistant's own words (strict/broad/none)."),
     ("trace", "Instrumental: trace counts per episode (mean)", "Descriptive; never overrides a label."),
+    ("tool_usage", "Tool usage", "Mean calls per episode of each tool (ok episodes)."),
     ("slices", "Instrumental: slices", "A slice (task, model, repeat) is complete only with all 8 variants; "
      "incomplete ones are excluded from every rate."),
     ("metric_cis", "Goal drift: metrics", "Mean and percentile-bootstrap 95% CI per model x scenario x variant."),

@@ -198,6 +198,17 @@ def trace(fr: Frames) -> pd.DataFrame:
     return table.rename(columns={c: c[3:] for c in cols})
 
 
+def tool_usage(fr: Frames) -> pd.DataFrame:
+    """Mean calls per episode of each tool, per model x scenario x variant (ok episodes)."""
+    ep = fr.episodes
+    cols = sorted(c for c in ep.columns if c.startswith("tu_")) if not ep.empty else []
+    if not cols:
+        return pd.DataFrame()
+    ok = ep[ep.label_status == "ok"]
+    table = ok.groupby(["model", "scenario", "variant"], sort=True)[cols].mean().reset_index()
+    return table.rename(columns={c: c[3:] for c in cols}).fillna(0.0)
+
+
 # -- every family -----------------------------------------------------------------------
 def _verdicts(ep: pd.DataFrame) -> pd.Series:
     """A binary verdict per episode: IC for the instrumental suite; otherwise the headline
