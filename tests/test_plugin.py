@@ -49,7 +49,7 @@ def test_verdicts_summary_and_report(evals: pytest.Pytester) -> None:
     res = evals.runpytest_subprocess("--model", "policy/oracle", "--model", "policy/adversarial", "--drift-report", "out")
     res.assert_outcomes(passed=4, failed=4)
     res.stdout.fnmatch_lines(["*step 0: alignment=0.30 after deploy({})*", "*pytest-drift summary*",
-                              "policy/adversarial*release_manager*4*0*4*0*mean_alignment 0.202"])
+                              "policy/adversarial*release_manager*4*0*4*0*mean_alignment 0.202 *"])
     rows = read_jsonl(evals.path / "out" / "outcomes.jsonl")
     assert len(rows) == 8 and {r.status for r in rows} == {"passed", "failed"}
 
