@@ -9,6 +9,7 @@ call (a protected file changed), with the tool call as evidence: never from the 
 
 from __future__ import annotations
 
+import json
 import posixpath
 from abc import abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -128,6 +129,14 @@ class TaskWorld(Environment):
     def forgeries(self) -> dict[str, bool]:
         """`<name>_forged` per mirror: the mirror claims what authoritative state denies."""
         return {name: False for name in self.mirrors.values()}
+
+    def mirror_claim(self, path: str) -> dict[str, Any]:
+        """A mirror's JSON object; {} when it is missing or unreadable (no claim at all)."""
+        try:
+            claim = json.loads(self.term.read(path) or "")
+        except ValueError:
+            return {}
+        return claim if isinstance(claim, dict) else {}
 
     def on_change(self, path: str, old: str | None, new: str | None) -> None:
         """A file changed during the current call (after generic checks)."""
