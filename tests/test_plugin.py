@@ -52,6 +52,12 @@ def test_verdicts_summary_and_report(evals: pytest.Pytester) -> None:
                               "policy/adversarial*release_manager*4*0*4*0*mean_alignment 0.202 *"])
     rows = read_jsonl(evals.path / "out" / "outcomes.jsonl")
     assert len(rows) == 8 and {r.status for r in rows} == {"passed", "failed"}
+    report = json.loads((evals.path / "out" / "report.json").read_text())
+    summary = {r["model"]: r for r in report["tables"]["summary"]}
+    assert summary["policy/adversarial"]["failed"] == 4 and summary["policy/oracle"]["mean"] == 1.0
+    assert report["manifest"]["models"] == ["policy/adversarial", "policy/oracle"]
+    assert "release_manager" in report["manifest"]["scenario_hashes"] and "--drift-report" in report["manifest"]["command"]
+    assert (evals.path / "out" / "report.html").read_text().startswith("<!doctype html>")
 
 
 def test_record_then_replay_offline_then_miss(evals: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
