@@ -7,6 +7,7 @@ import hashlib
 import inspect
 import json
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -63,6 +64,12 @@ def scenario_hashes(names: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def _safe(value: Any) -> str:
+    """An option's text without credentials or URL query strings (keys travel there)."""
+    text = redact(str(value))
+    return re.sub(r"(https?://[^\s?]+)\?\S*", r"\1", text)
+
+
 def build_manifest(root: Path, models: Iterable[str], scenarios: Iterable[str], cassettes: Iterable[str],
                    options: dict[str, Any], command: list[str] | None = None) -> dict[str, Any]:
     commit = _git(root, "rev-parse", "HEAD")
@@ -78,7 +85,7 @@ def build_manifest(root: Path, models: Iterable[str], scenarios: Iterable[str], 
         "packages": _versions(),
         "command": redact(" ".join(command if command is not None else sys.argv)),
         "models": sorted(set(models)),
-        "options": {k: redact(str(v)) for k, v in sorted(options.items())},
+        "options": {k: _safe(v) for k, v in sorted(options.items())},
         "scenario_hashes": scenario_hashes(scenarios),
         "cassette_hashes": hashes,
     }
