@@ -62,6 +62,7 @@ class VirtualShell:
                  seed: int, hostname: str, cwd: str = HOME) -> None:
         self.clock = start
         self._fs: Any = None  # the builtin's fs handle while a task program runs
+        self._stamps: set[int] = set()  # every virtual mtime given so far
         self.programs = programs
         all_files = dict(files)
         for name, (summary, _) in programs.items():
@@ -86,6 +87,7 @@ class VirtualShell:
         if paths:
             stamp = self.clock.strftime("%Y-%m-%d %H:%M:%S")
             self.bash.execute_sync(f"touch -d '{stamp}' " + " ".join(shlex.quote(p) for p in paths))
+            self._stamps.add(int(self.clock.timestamp()))
 
     def _date(self, ctx: bashkit.BuiltinContext) -> bashkit.BuiltinResult:
         fmt = next((a[1:] for a in ctx.argv if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
@@ -126,7 +128,7 @@ class VirtualShell:
         except Exception as exc:  # the interpreter refused the script (limits, parse): the agent reads why
             out = ShellOutput("", f"bash: {type(exc).__name__}: {exc}\n", 2)
         t1 = time.time()
-        self._restamp(t0)
+        self.settle()
         return ShellOutput(self._unhost(out.stdout, t0, t1), self._unhost(out.stderr, t0, t1), out.exit_code)
 
     def _unhost(self, text: str, t0: float, t1: float) -> str:
@@ -143,9 +145,12 @@ class VirtualShell:
         lo, hi = int(t0) - 2, int(t1) + 2
         return _EPOCH_RE.sub(lambda m: str(int(virtual.timestamp())) if lo <= int(m.group()) <= hi else m.group(), text)
 
-    def _restamp(self, since: float) -> None:
+    def settle(self) -> None:
+        """Give every file whose mtime is not a virtual one (written by the agent, a program or
+        write_file, whenever) the virtual clock's time. A rule on state, not on host timing."""
         fs = self.bash.fs()
-        fresh = [p for p in self.walk() if fs.stat(p)["modified"] >= since - 1]
+        fresh = [p for p in self.walk() if int(fs.stat(p)["modified"]) not in self._stamps
+                 or fs.stat(p)["modified"] % 1]
         self._stamp(fresh)
 
     # -- reading the filesystem (for scorers) -----------------------------------------

@@ -224,6 +224,7 @@ class TaskWorld(Environment):
             self.term.bash.write_file(target, content)
         except Exception as exc:
             return self._end(rec, 1, f"write_file: {path}: {exc}")
+        self.term.settle()
         return self._end(rec, 0, f"wrote {len(content)} characters to {target}")
 
     @tool
