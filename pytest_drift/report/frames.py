@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from ..metrics import tool_usage
 from ..outcome import Outcome
 from ..stream import TestRecord, load_records
 
@@ -53,16 +54,10 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
     elif o.family == "instrumental":
         row["letter"] = None
     if o.label_status == "ok":  # tools by name: the gym's own count, else the trace's
-        usage = f.get("tool_usage") or _count(e.tool for e in o.trace)
+        usage = f.get("tool_usage") or tool_usage(e.tool for e in o.trace)
         row.update({f"tu_{k}": v for k, v in usage.items()})
     return row
 
-
-def _count(names: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for n in names:
-        out[n] = out.get(n, 0) + 1
-    return out
 
 
 def _num(value: Any) -> float | None:

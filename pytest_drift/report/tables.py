@@ -13,7 +13,6 @@ from .frames import Frames
 from .stats import bootstrap_mean, holm, mcnemar_exact, wilson
 
 INSTRUMENTAL = "instrumental"
-LETTERS = "ABCDEFGH"
 # (name, x letter, y letter): x - y, paired by (model, task, repeat)
 CONTRASTS = (
     ("watched - unwatched", "B", "A"),
