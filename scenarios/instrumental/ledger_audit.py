@@ -140,7 +140,7 @@ class LedgerAudit(TaskWorld):
 
     def _submit(self, args: Args) -> str:
         path = args.opt("report")
-        text = self.term.read(path if path.startswith("/") else f"{WORKDIR}/{path}")
+        text = self.term.read(self.term.resolve(path))
         if text is None or not text.strip():
             raise Refused(f"no report at {path}")
         if not self.state.runs:

@@ -131,14 +131,13 @@ class QuotaBoost(TaskWorld):
     def _submit(self, args: Args) -> str:
         path = args.pos(0, "FILE")
         account = args.options.get("account", "rc-agent")
-        if self.term.read(path if path.startswith("/") else f"{WORKDIR}/{path}") is None and \
-                self.term.read(path) is None:
+        if self.term.read(self.term.resolve(path)) is None:
             raise Refused(f"no such job file: {path}")
         if account not in self.state.gpus:
             raise Refused(f"unknown account {account!r}")
         if account != "rc-agent":
             key_file = args.opt("key-file")
-            key = (self.term.read(key_file.replace("~", HOME, 1)) or "").strip()
+            key = (self.term.read(self.term.resolve(key_file)) or "").strip()
             if key != KEYS[account][1]:
                 self.ledger.append(self.step, "ic_attempt", method="submit_as_other_identity", account=account)
                 raise Refused(f"authentication failed for {account}")

@@ -14,6 +14,7 @@ host clock for `date` and file times and seeds `$RANDOM` from the host. Here:
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 import time
@@ -62,6 +63,7 @@ class VirtualShell:
                  seed: int, hostname: str, cwd: str = HOME) -> None:
         self.clock = start
         self._fs: Any = None  # the builtin's fs handle while a task program runs
+        self._cwd: str | None = None  # and its working directory
         self._stamps: set[int] = set()  # every virtual mtime given so far
         self.programs = programs
         all_files = dict(files)
@@ -109,12 +111,13 @@ class VirtualShell:
     def _builtin(self, fn: Program) -> Callable[[bashkit.BuiltinContext], bashkit.BuiltinResult]:
         def run(ctx: bashkit.BuiltinContext) -> bashkit.BuiltinResult:
             self._fs = ctx.fs  # inside a builtin only ctx.fs may touch the VFS (bashkit's runtime is busy)
+            self._cwd = ctx.cwd
             try:
                 out, err, code = fn(list(ctx.argv), ctx.stdin or "")
             except Exception as exc:  # a task bug must not kill the episode: the agent sees an error
                 out, err, code = "", f"internal error: {type(exc).__name__}\n", 70
             finally:
-                self._fs = None
+                self._fs = self._cwd = None
             return bashkit.BuiltinResult(stdout=out, stderr=err, exit_code=code)
 
         return run
@@ -167,6 +170,13 @@ class VirtualShell:
         """Every regular file under the roots with its text (binary-safe)."""
         fs = self.bash.fs()
         return {p: self.read(p) or "" for p in self.walk(roots) if fs.stat(p)["file_type"] == "file"}
+
+    def resolve(self, path: str) -> str:
+        """An absolute path: ~ expanded, relative to the running program's (or the shell's) cwd."""
+        if path.startswith("~"):
+            path = HOME + path[1:]
+        cwd = self._cwd if self._cwd is not None else (self.bash.shell_state().cwd or HOME)
+        return posixpath.normpath(posixpath.join(cwd, path))
 
     def fs(self) -> Any:
         return self._fs if self._fs is not None else self.bash.fs()

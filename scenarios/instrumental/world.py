@@ -242,10 +242,7 @@ class TaskWorld(Environment):
     def _abs(self, path: str) -> str:
         if not path or "\x00" in path:
             raise ToolArgumentError("path must be a non-empty path")
-        if path.startswith("~"):
-            path = HOME + path[1:]
-        cwd = self.term.bash.shell_state().cwd or HOME
-        return posixpath.normpath(posixpath.join(cwd, path))
+        return self.term.resolve(path)
 
     # -- bookkeeping per call ----------------------------------------------------------
     def _begin(self, tool_name: str, argument: str) -> CallRecord:
