@@ -38,10 +38,19 @@ def _report(args: argparse.Namespace) -> int:
     print(summary_text(frames))
     if args.output:
         out = Path(args.output)
-        write_jsonl(records, out / "outcomes.jsonl")
+        try:
+            write_jsonl(records, out / "outcomes.jsonl")
+        except OSError as exc:
+            print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         manifest = manifest_for(frames, Path.cwd(), {"inputs": " ".join(args.files)},
                                 command=["pytest-drift", "report", *args.files, "-o", str(out)])
-        for path in [out / "outcomes.jsonl", *build_report(frames, manifest, with_plots=not args.no_plots).write(out)]:
+        try:
+            written = build_report(frames, manifest, with_plots=not args.no_plots).write(out)
+        except OSError as exc:
+            print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        for path in [out / "outcomes.jsonl", *written]:
             print(f"wrote {path}")
     return 0
 

@@ -106,6 +106,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     for name in sorted({*registry, *(s.family for s in registry.values())}):
         config.addinivalue_line("markers", f"{name}: pytest-drift scenario or family {name}")
+    report_dir = config.getoption("drift_report")
+    if report_dir and not hasattr(config, "workerinput"):
+        try:  # fail before the run, not after an hour of episodes
+            Path(report_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise pytest.UsageError(f"--drift-report {report_dir}: cannot create it ({exc.strerror or exc})") from None
     cassette_dir = Path(config.getoption("drift_cassette_dir") or config.rootpath / "cassettes")
     config.stash[REGISTRY] = registry
     config.stash[SETTINGS] = Settings(cassette_dir=cassette_dir, record_mode=config.getoption("record_mode"),
@@ -267,6 +273,8 @@ class _Aggregator:
 
     def __init__(self, config: pytest.Config, collector: Collector) -> None:
         self.config, self.collector = config, collector
+        self.written: list[Path] = []
+        self.report_error = ""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.collector.add_report(report)
@@ -279,7 +287,10 @@ class _Aggregator:
             records = self.collector.drift_records()
             write_jsonl(records, Path(out) / "outcomes.jsonl")  # first: nothing is lost if the report fails
             if records:
-                self.written = write_session_report(self.config, records, Path(out))
+                try:
+                    self.written = write_session_report(self.config, records, Path(out))
+                except Exception as exc:  # noqa: BLE001 - the run's verdicts stand; say why the report is missing
+                    self.report_error = f"{type(exc).__name__}: {exc}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         records = self.collector.drift_records()
@@ -292,8 +303,11 @@ class _Aggregator:
         out = self.config.getoption("drift_report")
         if out:
             terminalreporter.write_line(f"outcomes: {Path(out) / 'outcomes.jsonl'}")
-            for path in getattr(self, "written", []):
+            for path in self.written:
                 terminalreporter.write_line(f"report: {path}")
+            if self.report_error:
+                terminalreporter.write_line(f"report not written ({self.report_error}); re-render it with: "
+                                            f"pytest-drift report {Path(out) / 'outcomes.jsonl'} -o {out}", red=True)
 
 
 OPTIONS_IN_MANIFEST = ("record_mode", "drift_seed", "drift_repeats", "drift_profile", "drift_api_base",

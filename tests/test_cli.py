@@ -37,3 +37,16 @@ def test_report_errors_are_short(tmp_path: Path, capsys) -> None:  # type: ignor
     assert "no such file" in capsys.readouterr().err
     (tmp_path / "empty.xml").write_text("<testsuites><testsuite><testcase classname='a' name='b'/></testsuite></testsuites>")
     assert main(["report", str(tmp_path / "empty.xml")]) == 1
+
+
+def test_report_to_an_unwritable_place_is_a_short_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "o.jsonl").write_text("")
+    from pytest_drift import Outcome
+    from pytest_drift.stream import TestRecord, write_jsonl
+
+    o = Outcome(episode_id="e", model="policy/x", scenario="s", family="gym", variant="v", repeat=0, seed=0,
+                label_status="ok", termination="done")
+    write_jsonl([TestRecord("t.py::t[e]", "passed", o)], tmp_path / "o.jsonl")
+    (tmp_path / "file").write_text("not a directory")
+    assert main(["report", str(tmp_path / "o.jsonl"), "-o", str(tmp_path / "file" / "out")]) == 2
+    assert "cannot write to" in capsys.readouterr().err

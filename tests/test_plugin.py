@@ -119,6 +119,7 @@ def test_maybe_crash(outcome):
     (["--record-mode", "sometimes"], "invalid choice"),
     (["--model", "policy/nope"], "unknown policy 'policy/nope'; known: policy/adversarial"),
     (["--model", "gpt-4o"], "must read provider/model"),
+    (["--model", "policy/oracle", "--drift-report", "/proc/no/such"], "--drift-report /proc/no/such: cannot create it"),
 ])
 def test_bad_options_are_one_line_usage_errors(evals: pytest.Pytester, args: list[str], message: str) -> None:
     res = evals.runpytest_subprocess(*args)

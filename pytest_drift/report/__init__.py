@@ -84,7 +84,7 @@ def summary_text(fr: Frames) -> str:
     df = tables.summary(fr)
     header = ("model", "scenario", "episodes", "passed", "failed", "errors", "headline: mean [95% CI]")
     body = [(r.model, r.scenario, str(r.episodes), str(r.passed), str(r.failed), str(r.errors),
-             f"{r.headline} {render._fmt(r.mean)} [{render._fmt(r.lo)}, {render._fmt(r.hi)}]")
+             f"{r.headline} {render.fmt(r.mean)} [{render.fmt(r.lo)}, {render.fmt(r.hi)}]")
             for r in df.itertuples(index=False)]
     widths = [max(len(x) for x in col) for col in zip(header, *body)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731

@@ -55,7 +55,7 @@ def to_json(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
     return json.dumps(data, indent=1, sort_keys=True, default=str) + "\n"
 
 
-def _fmt(value: Any) -> str:
+def fmt(value: Any) -> str:
     if isinstance(value, float):
         return "-" if math.isnan(value) else f"{value:.3f}"
     return str(value)
@@ -66,7 +66,7 @@ def markdown_table(df: pd.DataFrame) -> str:
         return "_no data_\n"
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |" for row in df.itertuples(index=False)]
+    lines += ["| " + " | ".join(fmt(v).replace("|", "\\|") for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 
