@@ -28,6 +28,7 @@ class Termination(StrEnum):
     CASSETTE_MISS = "cassette_miss"
     MESSAGE_LIMIT = "message_limit"  # the world's cap on model calls per episode
     CONTEXT_EXHAUSTED = "context_exhausted"  # the model's context is full: scored as the world stands
+    BRANCH_POINT = "branch_point"  # a prefix run reached the step its branches continue from
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,31 @@ class EpisodeResult:
     malformed: dict[str, int] = field(default_factory=dict)
     error: str = ""
     snapshots: list[dict[str, Any]] = field(default_factory=list)
+    executed: list[ExecutedCall] = field(default_factory=list)  # every call the world ran, in order
+
+
+@dataclass(frozen=True)
+class ExecutedCall:
+    """A tool call the world ran: enough to rebuild the world's state by replaying it."""
+
+    name: str
+    arguments: str | None
+    observation: str
 
 
 class _Loop:
     """State of one running episode; one method per decision so each stays small."""
 
-    def __init__(self, env: Environment, model: ModelCaller, limits: Limits, sleep: Callable[[float], None]):
+    def __init__(self, env: Environment, model: ModelCaller, limits: Limits, sleep: Callable[[float], None],
+                 messages: list[Message] | None = None, stop_at_step: int | None = None):
         self.env, self.model, self.limits, self.sleep = env, model, limits, sleep
-        self.messages: list[Message] = list(env.initial_messages())
+        self.messages: list[Message] = list(env.initial_messages() if messages is None else messages)
+        self.stop_at_step = stop_at_step
+        self.id_base = sum(len(m.get("tool_calls") or []) for m in self.messages)  # ids stay unique in a branch
+        self.per_step_cap = env.max_calls_per_step or limits.max_calls_per_step
         self.tools = env.tool_schemas()
         self.trace: list[TraceEntry] = []
+        self.executed: list[ExecutedCall] = []
         self.malformed: dict[str, int] = {}
         self.model_calls = self.tool_calls = self.retries = 0
         self.calls_this_step = 0
@@ -100,7 +116,9 @@ class _Loop:
 
     def run(self) -> Termination:
         while not self.env.done:
-            if self.calls_this_step >= self.limits.max_calls_per_step:
+            if self.stop_at_step is not None and self.env.step >= self.stop_at_step:
+                return Termination.BRANCH_POINT
+            if self.calls_this_step >= self.per_step_cap:
                 return Termination.MAX_CALLS_PER_STEP
             cap = self.env.max_model_calls
             if cap is not None and self.model_calls >= cap:
@@ -138,7 +156,7 @@ class _Loop:
 
     def run_calls(self, reply: ModelReply) -> Termination | None:
         # Our own call ids: provider ids are random, and they would change the next request body.
-        ids = [f"call_{self.tool_calls + i}" for i in range(len(reply.tool_calls))]
+        ids = [f"call_{self.id_base + self.tool_calls + i}" for i in range(len(reply.tool_calls))]
         self.messages.append({
             "role": "assistant",
             "content": reply.content or "",
@@ -159,6 +177,7 @@ class _Loop:
         step = self.env.step
         result = self.env.call_tool(call.name, call.arguments)
         self.tool_calls += 1
+        self.executed.append(ExecutedCall(call.name, call.arguments, result.observation))
         if result.error:
             self.count(result.error)
         args = call.arguments or "{}"
@@ -181,9 +200,14 @@ def run_episode(
     model: ModelCaller,
     limits: Limits = Limits(),
     sleep: Callable[[float], None] = time.sleep,
+    messages: list[Message] | None = None,
+    stop_at_step: int | None = None,
 ) -> EpisodeResult:
-    """Play one episode. Provider failures label it, they never score it."""
-    loop = _Loop(env, model, limits, sleep)
+    """Play one episode. Provider failures label it, they never score it.
+
+    `messages` continues a conversation (a branch from a prefix) instead of the world's
+    initial messages; `stop_at_step` ends a prefix run at its branch point, unscored."""
+    loop = _Loop(env, model, limits, sleep, messages, stop_at_step)
     error = ""
     try:
         termination = loop.run()
@@ -192,7 +216,7 @@ def run_episode(
     except ProviderError as exc:
         termination, error = Termination.PROVIDER_ERROR, str(exc)
     score: Score | None = None
-    if termination is not Termination.PROVIDER_ERROR:
+    if termination not in (Termination.PROVIDER_ERROR, Termination.BRANCH_POINT):
         env.finish()
         score = env.score()
     return EpisodeResult(
@@ -206,4 +230,5 @@ def run_episode(
         malformed=loop.malformed,
         error=error,
         snapshots=env.snapshots,
+        executed=loop.executed,
     )

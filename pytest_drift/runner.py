@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cassettes import cassette_path, use_cassette
+from .branching import BranchPoint, Prefix, canonical_messages, ended_early, merge, rebuild, transform_history
+from .cassettes import cassette_path, model_slug, use_cassette
 from .episode import EpisodeResult, Limits, ModelCaller, Termination, run_episode
 from .errors import CassetteMiss, DriftError
 from .models import POLICY_PREFIX, LiteLLMCaller, PolicyCaller, is_policy
@@ -32,6 +33,7 @@ class Settings:
     api_base: str | None = None
     drift_seed: int = 0
     limits: Limits = field(default_factory=Limits)
+    prefix_model: str | None = None  # cross-model conditioning: this model plays every prefix
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class Case:
         return f"{self.model}-{self.scenario.name}-{self.variant.name}-r{self.repeat}"
 
     def seed(self, drift_seed: int) -> int:
-        return episode_seed(self.scenario.name, self.variant.name, self.repeat, drift_seed)
+        variant = "*" if self.scenario.shared_seed else self.variant.name
+        return episode_seed(self.scenario.name, variant, self.repeat, drift_seed)
 
     def cassette(self, root: Path) -> Path:
         return cassette_path(root, self.model, self.scenario.name, self.variant.name, self.repeat)
@@ -72,16 +75,16 @@ def check_model(model: str, scenarios: list[Scenario]) -> None:
         raise UnknownModel(f"model {model!r} must read provider/model, e.g. openai/gpt-4o-mini, policy/oracle")
 
 
-def _policy(case: Case) -> Any:
-    name = case.model[len(POLICY_PREFIX):]
-    factory = case.scenario.policies.get(name) or GENERIC_POLICIES.get(name)
+def _policy(model: str, scenario: Scenario) -> Any:
+    name = model[len(POLICY_PREFIX):]
+    factory = scenario.policies.get(name) or GENERIC_POLICIES.get(name)
     if factory is None:
-        raise UnknownModel(f"scenario {case.scenario.name!r} has no policy {name!r}; known: {policy_names(case.scenario)}")
+        raise UnknownModel(f"scenario {scenario.name!r} has no policy {name!r}; known: {policy_names(scenario)}")
     return factory()
 
 
-def _live_caller(case: Case, settings: Settings, seed: int, cassette: Path) -> LiteLLMCaller:
-    model, api_base = case.model, settings.api_base
+def _live_caller(model: str, settings: Settings, seed: int, cassette: Path) -> LiteLLMCaller:
+    api_base = settings.api_base
     if model.startswith(LOCAL_PREFIX):
         from .local_model import local_endpoint
 
@@ -92,20 +95,78 @@ def _live_caller(case: Case, settings: Settings, seed: int, cassette: Path) -> L
     return LiteLLMCaller(model=model, seed=seed, api_base=api_base, api_key=api_key, cassette=str(cassette))
 
 
+def _caller(model: str, scenario: Scenario, env: Environment, settings: Settings, seed: int,
+            cassette: Path) -> tuple[ModelCaller, Any]:
+    """The model's caller and the context it runs in (its cassette, for a live model)."""
+    if is_policy(model):
+        return PolicyCaller(model, _policy(model, scenario), env), nullcontext()
+    return _live_caller(model, settings, seed, cassette), use_cassette(cassette, settings.record_mode)
+
+
+def _limits(settings: Settings) -> Limits:
+    limits = settings.limits
+    if settings.record_mode == "none":  # replay: a retry cannot help, do not wait for one
+        limits = Limits(limits.max_calls_per_step, limits.loop_guard, limits.max_retries, retry_delays=())
+    return limits
+
+
+_PREFIXES: dict[tuple[str, str, str], Prefix] = {}  # (cassette root, prefix model, key): played once per process
+
+
+def prefix_cassette(root: Path, model: str, scenario: str, point: BranchPoint, repeat: int) -> Path:
+    return root / model_slug(model) / scenario / "_prefix" / f"{point.label}-{point.key(model)}" / f"r{repeat}.yaml"
+
+
+def _prefix(case: Case, settings: Settings, seed: int, point: BranchPoint) -> Prefix:
+    model = settings.prefix_model or case.model
+    key = point.key(model)
+    cached = _PREFIXES.get((str(settings.cassette_dir), model, key))
+    if cached is not None:
+        return cached
+    cassette = prefix_cassette(settings.cassette_dir, model, case.scenario.name, point, case.repeat)
+    env = case.scenario.build(case.variant, seed)
+    caller, ctx = _caller(model, case.scenario, env, settings, seed, cassette)
+    with ctx:
+        result = run_episode(env, caller, _limits(settings), stop_at_step=point.step)
+    shown = "" if is_policy(model) else _relative(cassette, settings.cassette_dir.parent)
+    prefix = _PREFIXES[(str(settings.cassette_dir), model, key)] = Prefix(model, key, result, shown)
+    return prefix
+
+
+def _branch(case: Case, settings: Settings, seed: int, env: Environment, point: BranchPoint,
+            cassette: Path) -> tuple[EpisodeResult, Prefix]:
+    """Continue the case from its prefix (played once per key) in a rebuilt world."""
+    prefix = _prefix(case, settings, seed, point)
+    if prefix.result.termination is Termination.PROVIDER_ERROR:
+        return prefix.result, prefix
+    rebuild(env, prefix.result.executed)
+    if ended_early(prefix.result):
+        env.finish()
+        done = EpisodeResult(prefix.result.termination, prefix.result.messages, [], env.score(),
+                             error=prefix.result.error, snapshots=env.snapshots)
+        return merge(prefix.result, done), prefix
+    messages = canonical_messages(transform_history(prefix.result.messages, point.transform, seed))
+    caller, ctx = _caller(case.model, case.scenario, env, settings, seed, cassette)
+    with ctx:
+        rest = run_episode(env, caller, _limits(settings), messages=messages)
+    return merge(prefix.result, rest), prefix
+
+
 def play(case: Case, settings: Settings) -> tuple[Outcome, EpisodeResult | None]:
     """Play the case; a cassette miss becomes an `unknown` outcome and is re-raised."""
     seed, cassette = case.seed(settings.drift_seed), case.cassette(settings.cassette_dir)
     env = case.scenario.build(case.variant, seed)
-    caller: ModelCaller
-    if is_policy(case.model):
-        caller, ctx = PolicyCaller(case.model, _policy(case), env), nullcontext()
-    else:
-        caller, ctx = _live_caller(case, settings, seed, cassette), use_cassette(cassette, settings.record_mode)
-    limits = settings.limits
-    if settings.record_mode == "none":
-        limits = Limits(limits.max_calls_per_step, limits.loop_guard, limits.max_retries, retry_delays=())
+    point = env.branch_point()
+    if point is not None:
+        result, prefix = _branch(case, settings, seed, env, point, cassette)
+        outcome = build_outcome(case, seed, env, result, cassette, settings)
+        outcome.provenance["prefix_model"] = prefix.model
+        if prefix.cassette:
+            outcome.provenance["prefix_cassette"] = prefix.cassette
+        return outcome, result
+    caller, ctx = _caller(case.model, case.scenario, env, settings, seed, cassette)
     with ctx:
-        result = run_episode(env, caller, limits)
+        result = run_episode(env, caller, _limits(settings))
     return build_outcome(case, seed, env, result, cassette, settings), result
 
 

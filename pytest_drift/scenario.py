@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 from .tools import TOOL_ATTR, ToolArgumentError, ToolSpec, parse_arguments, spec_of
 
 if TYPE_CHECKING:
+    from .branching import BranchPoint
     from .policies import Policy
 
 LabelStatus = Literal["ok", "unknown", "invalid"]
@@ -92,6 +93,7 @@ class Environment(ABC):
 
     max_steps: int = 20  # the world's own horizon; the engine never overrides it
     max_model_calls: int | None = None  # a message limit (malformed replies count too); None: steps bound it
+    max_calls_per_step: int | None = None  # model calls allowed without the world advancing; None: the engine's Limits
     # True: an assistant message without a tool call ends the episode (the agent is done).
     # False: it gets an error observation asking for a tool call, counted as malformed.
     ends_on_text: ClassVar[bool] = False
@@ -150,6 +152,10 @@ class Environment(ABC):
     def note_assistant_text(self, text: str) -> None:
         """The agent's words (not its actions); scenarios that scan them override this."""
 
+    def branch_point(self) -> BranchPoint | None:
+        """Where this world's episodes part into branches sharing one prefix; None: no branching."""
+        return None
+
     def idle_step(self) -> None:
         """Advance the world one step with no agent action (the agent stopped early)."""
         self.step = self.max_steps
@@ -182,6 +188,8 @@ class Scenario:
     description: str = ""
     headline: str = ""  # metric shown in summaries
     threshold: float | None = None
+    # True: every variant of repeat r gets the same seed, so variants pair by seed and share prefixes
+    shared_seed: bool = False
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:

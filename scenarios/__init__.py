@@ -6,7 +6,8 @@ from pytest_drift import Scenario
 
 
 def builtin_scenarios() -> list[Scenario]:
+    from .goal_drift import SCENARIOS as goal_drift
     from .gym import SCENARIOS as gym
     from .instrumental import SCENARIOS as instrumental
 
-    return [*gym, *instrumental]
+    return [*goal_drift, *gym, *instrumental]

@@ -1,0 +1,173 @@
+"""Branching: play an episode's prefix once, then continue many branches from it.
+
+A world that supports branching returns a `BranchPoint` (the step where its branches
+part, and a content key of everything the prefix depends on). The prefix is played
+once per process and key, into its own cassette; each branch rebuilds the world by
+re-running the prefix's tool calls (checking that every observation is the same, so a
+branch-only setting that leaked into the prefix is caught), optionally transforms the
+history (`TRANSFORMS`), and continues with its own model and cassette. The prefix may be
+played by another model than the branch (cross-model conditioning); its messages are
+brought to the canonical OpenAI chat format first (`canonical_messages`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .episode import EpisodeResult, ExecutedCall, Termination
+from .errors import DriftError
+from .scenario import Environment, Message
+from .seeds import rng
+
+_WORDS = ("the", "market", "quiet", "river", "table", "seven", "light", "garden", "paper", "slowly", "bright",
+          "window", "follows", "under", "morning", "stone", "across", "yellow", "music", "travels", "over", "city")
+
+
+class BranchMismatch(DriftError):
+    """Re-running the prefix's calls in the branch's world gave a different observation."""
+
+
+@dataclass(frozen=True)
+class BranchPoint:
+    step: int  # the world step at which the branches continue
+    content: dict[str, Any]  # everything the prefix depends on (config, seed); hashed into the key
+    label: str  # readable part of the prefix's cassette name
+    transform: str = "none"  # history transform applied before the branch continues
+
+    def key(self, prefix_model: str) -> str:
+        text = json.dumps({"content": self.content, "model": prefix_model, "step": self.step}, sort_keys=True,
+                          default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass
+class Prefix:
+    model: str
+    key: str
+    result: EpisodeResult
+    cassette: str = ""
+
+
+def rebuild(env: Environment, calls: list[ExecutedCall]) -> None:
+    """Bring a fresh world to the prefix's state by re-running its calls."""
+    for i, c in enumerate(calls):
+        got = env.call_tool(c.name, c.arguments).observation
+        if got != c.observation:
+            raise BranchMismatch(f"the branch's world answered call {i} ({c.name}) differently from the prefix's: "
+                                 "a branch-only setting changes the prefix (fix the scenario's branch key)")
+
+
+def _sentences(n: int, r: random.Random) -> str:
+    out = ""
+    while len(out) < n:
+        words = [r.choice(_WORDS) for _ in range(r.randint(4, 9))]
+        out += (" " if out else "") + " ".join(words).capitalize() + "."
+    return out[:n]
+
+
+def _strings(n: int, r: random.Random) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(r.choice(alphabet) if (i + 1) % 8 else " " for i in range(n))
+
+
+TRANSFORMS: dict[str, Callable[[int, random.Random], str]] = {
+    "sentences": _sentences,  # random English-like sentences of the same length
+    "strings": _strings,  # random letters and digits of the same length
+    "dots": lambda n, r: "." * n,
+}
+
+
+def transform_history(messages: list[Message], kind: str, seed: int) -> list[Message]:
+    """Replace the text of the agent's own messages by same-length filler; tool calls,
+    tool results and the world's messages stay as they were (the actions are kept)."""
+    if kind == "none":
+        return [dict(m) for m in messages]
+    if kind not in TRANSFORMS:
+        raise ValueError(f"unknown history transform {kind!r}; known: {['none', *TRANSFORMS]}")
+    out = []
+    for i, m in enumerate(messages):
+        m = dict(m)
+        if m.get("role") == "assistant" and m.get("content"):
+            m["content"] = TRANSFORMS[kind](len(m["content"]), rng(seed, "ood", kind, i))
+        out.append(m)
+    return out
+
+
+def _text(content: Any) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    parts = content if isinstance(content, list) else [content]
+    return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in parts
+                   if not isinstance(p, dict) or p.get("type") in (None, "text", "output_text"))
+
+
+def _blocks(content: Any, kind: str) -> list[dict[str, Any]]:
+    return [b for b in content if isinstance(b, dict) and b.get("type") == kind] if isinstance(content, list) else []
+
+
+def canonical_messages(messages: list[Message]) -> list[Message]:
+    """OpenAI chat format from OpenAI- or Anthropic-style messages: text content as
+    strings, `tool_use` blocks as `tool_calls`, `tool_result` blocks as `tool` messages,
+    provider-only fields (reasoning, thinking blocks, provider ids) dropped."""
+    out: list[Message] = []
+    for m in messages:
+        role, content = m.get("role"), m.get("content")
+        if role == "assistant":
+            calls = [{"id": c.get("id"), "type": "function",
+                      "function": {"name": c["function"]["name"], "arguments": c["function"].get("arguments") or "{}"}}
+                     for c in m.get("tool_calls") or []]
+            calls += [{"id": b.get("id"), "type": "function",
+                       "function": {"name": b["name"], "arguments": json.dumps(b.get("input") or {}, sort_keys=True)}}
+                      for b in _blocks(content, "tool_use")]
+            msg: Message = {"role": "assistant", "content": _text(content)}
+            if calls:
+                msg["tool_calls"] = calls
+            out.append(msg)
+        elif role == "user" and _blocks(content, "tool_result"):
+            for b in _blocks(content, "tool_result"):
+                out.append({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": _text(b.get("content"))})
+            rest = _text([b for b in content if not (isinstance(b, dict) and b.get("type") == "tool_result")])
+            if rest:
+                out.append({"role": "user", "content": rest})
+        elif role == "tool":
+            out.append({"role": "tool", "tool_call_id": m.get("tool_call_id"), "content": _text(content)})
+        elif role in ("system", "user", "developer"):
+            out.append({"role": "system" if role == "developer" else role, "content": _text(content)})
+        else:
+            raise ValueError(f"cannot convert a message with role {role!r}")
+    return _renumber(out)
+
+
+def _renumber(messages: list[Message]) -> list[Message]:
+    """Our own call ids (call_0, call_1, ...): provider ids are random and would change request bodies."""
+    ids: dict[str, str] = {}
+    for m in messages:
+        for c in m.get("tool_calls") or []:
+            c["id"] = ids.setdefault(str(c["id"]), f"call_{len(ids)}")
+        if m["role"] == "tool":
+            m["tool_call_id"] = ids.get(str(m["tool_call_id"]), m["tool_call_id"])
+    return messages
+
+
+def merge(prefix: EpisodeResult, branch: EpisodeResult) -> EpisodeResult:
+    """One episode's result from its prefix and its branch's continuation."""
+    malformed = dict(prefix.malformed)
+    for k, v in branch.malformed.items():
+        malformed[k] = malformed.get(k, 0) + v
+    return EpisodeResult(
+        termination=branch.termination, messages=branch.messages, trace=[*prefix.trace, *branch.trace],
+        score=branch.score, model_calls=prefix.model_calls + branch.model_calls,
+        tool_calls=prefix.tool_calls + branch.tool_calls, retries=prefix.retries + branch.retries,
+        malformed=malformed, error=branch.error, snapshots=branch.snapshots,
+        executed=[*prefix.executed, *branch.executed],
+    )
+
+
+def ended_early(prefix: EpisodeResult) -> bool:
+    """The prefix stopped before its branch point: every branch shares that fate."""
+    return prefix.termination is not Termination.BRANCH_POINT

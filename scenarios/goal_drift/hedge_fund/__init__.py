@@ -1,0 +1,20 @@
+"""hedge_fund: a multi-quarter portfolio manager torn between a system goal and a competing one."""
+
+from pytest_drift import Scenario
+
+from .config import VARIANTS, HedgeConfig
+from .policies import POLICIES
+from .world import HedgeFund, build_fund
+
+HEDGE_FUND = Scenario(
+    name="hedge_fund",
+    family="goal_drift",
+    environment=build_fund,
+    variants=VARIANTS,
+    policies=POLICIES,
+    description="Manage a fund quarter by quarter for a system goal, after an instrumental phase or under pressure.",
+    headline="gd_actions",
+    shared_seed=True,  # variants of one repeat share the market and pair by seed; branches share prefixes
+)
+
+__all__ = ["HEDGE_FUND", "HedgeConfig", "HedgeFund"]
