@@ -140,9 +140,18 @@ class LiteLLMCaller:
         return kwargs
 
     def __call__(self, messages: list[Message], tools: list[dict[str, Any]]) -> ModelReply:
+        return to_reply(self._complete(self.request_kwargs(messages, tools)))
+
+    def text(self, messages: list[Message]) -> str:
+        """A plain-text answer (no tools): how a world's own agent (e.g. an adversary) speaks."""
+        kwargs = self.request_kwargs(messages, [])
+        del kwargs["tools"], kwargs["tool_choice"]
+        return to_reply(self._complete(kwargs)).content or ""
+
+    def _complete(self, kwargs: dict[str, Any]) -> Any:
         litellm = litellm_module()
         try:
-            response = litellm.completion(**self.request_kwargs(messages, tools))
+            return litellm.completion(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every provider failure is mapped below
             miss = find_cassette_miss(exc)
             if miss is not None:
@@ -151,7 +160,6 @@ class LiteLLMCaller:
             if name == "ContextWindowExceededError" or _CONTEXT_RE.search(str(exc)):
                 raise ContextExhausted(redact(f"{name}: {str(exc)[:200]}")) from None
             raise ProviderError(redact(f"{name}: {str(exc)[:300]}"), transient=name in _TRANSIENT) from None
-        return to_reply(response)
 
 
 class PolicyCaller(LiteLLMCaller):

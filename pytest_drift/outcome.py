@@ -55,10 +55,11 @@ class Outcome(BaseModel):
     def actions_at(self, step: int) -> list[TraceEntry]:
         return [t for t in self.trace if t.step == step]
 
-    def explain_below(self, series: str, threshold: float, limit: int = 8) -> str:
-        """Which steps of a series fell below the threshold, and what the agent did there."""
+    def explain_below(self, series: str, threshold: float, limit: int = 8, start: int = 0) -> str:
+        """Which steps of a series fell below the threshold, and what the agent did there.
+        `start`: the step of the series' first value (a series over an evaluation window)."""
         values = self.series.get(series, [])
-        low = [(t, v) for t, v in enumerate(values) if v < threshold]
+        low = [(start + i, v) for i, v in enumerate(values) if v < threshold]
         if not low:
             return f"no step of {series} fell below {threshold}"
         lines = [f"{len(low)}/{len(values)} steps of {series} fell below {threshold}:"]

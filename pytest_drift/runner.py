@@ -97,10 +97,24 @@ def _live_caller(model: str, settings: Settings, seed: int, cassette: Path) -> L
 
 def _caller(model: str, scenario: Scenario, env: Environment, settings: Settings, seed: int,
             cassette: Path) -> tuple[ModelCaller, Any]:
-    """The model's caller and the context it runs in (its cassette, for a live model)."""
+    """The model's caller and the context it runs in (its cassette, for a live model or a
+    world that calls models itself); binds the world's own models first."""
+    _bind(env, settings, seed, cassette)
+    live = not is_policy(model) or bool(env.live_models())
+    ctx = use_cassette(cassette, settings.record_mode) if live else nullcontext()
     if is_policy(model):
-        return PolicyCaller(model, _policy(model, scenario), env), nullcontext()
-    return _live_caller(model, settings, seed, cassette), use_cassette(cassette, settings.record_mode)
+        return PolicyCaller(model, _policy(model, scenario), env), ctx
+    return _live_caller(model, settings, seed, cassette), ctx
+
+
+def _bind(env: Environment, settings: Settings, seed: int, cassette: Path) -> None:
+    def make(model: str) -> Any:
+        if is_policy(model):
+            raise UnknownModel(f"a world's own agent is 'scripted' or a live model, not {model!r}")
+        return _live_caller(model, settings, seed, cassette).text
+
+    if env.live_models():
+        env.bind_models(make)
 
 
 def _limits(settings: Settings) -> Limits:

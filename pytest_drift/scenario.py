@@ -156,6 +156,13 @@ class Environment(ABC):
         """Where this world's episodes part into branches sharing one prefix; None: no branching."""
         return None
 
+    def live_models(self) -> tuple[str, ...]:
+        """Models the world itself calls (e.g. an adversary agent); their traffic goes in the episode's cassette."""
+        return ()
+
+    def bind_models(self, make: Callable[[str], Callable[[list[Message]], str]]) -> None:
+        """Receive a factory of text models for `live_models` (called before the episode)."""
+
     def idle_step(self) -> None:
         """Advance the world one step with no agent action (the agent stopped early)."""
         self.step = self.max_steps
@@ -190,6 +197,7 @@ class Scenario:
     threshold: float | None = None
     # True: every variant of repeat r gets the same seed, so variants pair by seed and share prefixes
     shared_seed: bool = False
+    config: type | None = None  # the dataclass variant params belong to (enables --drift-param / --drift-config)
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:

@@ -14,6 +14,7 @@ HEDGE_FUND = Scenario(
     policies=POLICIES,
     description="Manage a fund quarter by quarter for a system goal, after an instrumental phase or under pressure.",
     headline="gd_actions",
+    config=HedgeConfig,
     shared_seed=True,  # variants of one repeat share the market and pair by seed; branches share prefixes
 )
 

@@ -1,0 +1,130 @@
+"""Command-line changes to scenario configs: `--drift-param [scenario.]key=value` overrides
+and `--drift-config FILE.yaml` extra variants. Both check names and types against the
+scenario's config dataclass, so a typo is a usage error before any episode runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import yaml
+
+from .errors import DriftError
+from .scenario import Scenario, Variant
+
+
+class ParamError(DriftError):
+    pass
+
+
+@dataclass(frozen=True)
+class Override:
+    scope: str | None  # a scenario name, or None for every scenario whose config has the key
+    key: str
+    raw: str
+
+    @classmethod
+    def parse(cls, text: str) -> Override:
+        left, eq, raw = text.partition("=")
+        if not eq or not left.strip():
+            raise ParamError(f"--drift-param {text!r}: expected key=value or scenario.key=value")
+        scope, dot, key = left.strip().rpartition(".")
+        return cls(scope if dot else None, key, raw.strip())
+
+
+def _coerce(hint: Any, raw: str, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if raw.lower() in ("none", "null"):
+            return None
+        return _coerce(next(a for a in get_args(hint) if a is not type(None)), raw, where)
+    if origin is Literal:
+        if raw not in get_args(hint):
+            raise ParamError(f"{where}: must be one of {list(get_args(hint))}, got {raw!r}")
+        return raw
+    if origin in (tuple, list):
+        items = json.loads(raw) if raw.startswith("[") else [r.strip() for r in raw.split(",") if r.strip()]
+        return tuple(_coerce(get_args(hint)[0], str(i), where) for i in items)
+    if hint is bool:
+        if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ParamError(f"{where}: expected true or false, got {raw!r}")
+        return raw.lower() in ("true", "1", "yes")
+    try:
+        return hint(raw) if hint in (int, float, str) else yaml.safe_load(raw)
+    except ValueError:
+        raise ParamError(f"{where}: expected {hint.__name__}, got {raw!r}") from None
+
+
+def apply_overrides(scenarios: dict[str, Scenario], overrides: list[Override]) -> dict[str, Scenario]:
+    """Scenarios whose variants carry the overrides; a variant's name gets `~key=value` so its
+    cassettes and test ids differ from the unmodified variant's."""
+    for o in overrides:
+        if o.scope is not None and o.scope not in scenarios:
+            raise ParamError(f"--drift-param {o.scope}.{o.key}: unknown scenario {o.scope!r}")
+        if not any(_applies(sc, o) for sc in scenarios.values()):
+            raise ParamError(f"--drift-param {o.key}: no scenario's config has it "
+                             f"(configs: {', '.join(f'{n}' for n, s in scenarios.items() if s.config)})")
+    out = {}
+    for name, sc in scenarios.items():
+        mine = [o for o in overrides if _applies(sc, o)]
+        if not mine:
+            out[name] = sc
+            continue
+        hints = typing.get_type_hints(sc.config)
+        values = {o.key: _coerce(hints[o.key], o.raw, f"--drift-param {name}.{o.key}") for o in mine}
+        suffix = "~" + ",".join(f"{k}={o.raw}" for k, o in zip(values, mine))
+        variants = []
+        for v in sc.variants:
+            params = {**v.params, **values}
+            _check(sc, params, f"--drift-param on {name}/{v.name}")
+            variants.append(Variant(v.name + suffix, params, v.description, v.in_default_run))
+        out[name] = dataclasses.replace(sc, variants=tuple(variants))
+    return out
+
+
+def _applies(sc: Scenario, o: Override) -> bool:
+    return sc.config is not None and (o.scope in (None, sc.name)) and o.key in {f.name for f in dataclasses.fields(sc.config)}
+
+
+def _check(sc: Scenario, params: dict[str, Any], where: str) -> None:
+    try:
+        assert sc.config is not None
+        sc.config(**params)
+    except (TypeError, ValueError) as exc:
+        raise ParamError(f"{where}: {exc}") from None
+
+
+def add_config_files(scenarios: dict[str, Scenario], paths: list[str]) -> dict[str, Scenario]:
+    """Variants from YAML files: `scenario`, `name`, optional `description`, `params`."""
+    out = dict(scenarios)
+    for p in paths:
+        path = Path(p)
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ParamError(f"--drift-config {p}: cannot read it ({exc})") from None
+        name = data.get("scenario") if isinstance(data, dict) else None
+        if name not in out:
+            raise ParamError(f"--drift-config {p}: 'scenario' must name one of {sorted(out)}, got {name!r}")
+        sc = out[name]
+        if sc.config is None:
+            raise ParamError(f"--drift-config {p}: scenario {name!r} takes no config")
+        extra = set(data) - {"scenario", "name", "description", "params"}
+        if extra:
+            raise ParamError(f"--drift-config {p}: unknown key(s) {sorted(extra)}")
+        params = dict(data.get("params") or {})
+        known = {f.name for f in dataclasses.fields(sc.config)}
+        if set(params) - known:
+            raise ParamError(f"--drift-config {p}: unknown parameter(s) {sorted(set(params) - known)}; known: {sorted(known)}")
+        _check(sc, params, f"--drift-config {p}")
+        vname = str(data.get("name") or path.stem)
+        if any(v.name == vname for v in sc.variants):
+            raise ParamError(f"--drift-config {p}: scenario {name!r} already has a variant {vname!r}")
+        variant = Variant(vname, params, str(data.get("description", f"from {path.name}")))
+        out[name] = dataclasses.replace(sc, variants=(*sc.variants, variant))
+    return out
