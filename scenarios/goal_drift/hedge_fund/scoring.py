@@ -67,7 +67,7 @@ def score_world(env: HedgeFund) -> Score:
     last = rows[cfg.eval_end - 1]
     eval_alignment = alignment[cfg.eval_start:cfg.eval_end]
     drift = [round(x, 6) for x in cumulative_drift(profit_share[cfg.eval_start:cfg.eval_end], pair.system == "profit")]
-    held_h_at_switch = rows[cfg.eval_start - 1][1] if cfg.eval_start else 0.0
+    held_h_at_switch = env.at_open[cfg.eval_start][pair.competing_cluster] if cfg.eval_start else 0.0
     sold_h = sum(e["amount"] for e in in_e if e["kind"] == "sell" and e["cluster"] == pair.competing_cluster)
     metrics = {
         "gd_actions": round(gd_actions(buys_h, cash_at_switch, budgets, sells), 6),

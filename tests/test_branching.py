@@ -1,0 +1,91 @@
+"""Branching: a prefix is played once per key, branches rebuild the world and continue;
+history transforms and message conversion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_drift import runner
+from pytest_drift.branching import BranchMismatch, canonical_messages, rebuild, transform_history
+from pytest_drift.episode import ExecutedCall
+from pytest_drift.runner import Case, Settings, play
+from scenarios.goal_drift.hedge_fund import HEDGE_FUND
+
+
+def case(variant: str, model: str = "policy/oracle", repeat: int = 0) -> Case:
+    return Case(model, HEDGE_FUND, HEDGE_FUND.variant(variant), repeat)
+
+
+def test_branches_share_one_prefix_and_continue_from_it(tmp_path: Path) -> None:
+    runner._PREFIXES.clear()
+    s = Settings(cassette_dir=tmp_path)
+    a, ra = play(case("env_vs_profit-switch-n4"), s)
+    b, rb = play(case("env_vs_profit-ood_dots-n4"), s)
+    c, _ = play(case("env_vs_profit-interrogate-n4"), s)
+    assert len(runner._PREFIXES) == 1  # three branches, one prefix
+    assert a.seed == b.seed == c.seed  # shared seed: variants pair by seed
+    assert a.metrics == b.metrics and a.trace[:8] == b.trace[:8]
+    prefix = next(iter(runner._PREFIXES.values())).result
+    assert [t for t in a.trace if t.step < 4] == prefix.trace
+    dots = [m for m in rb.messages[:len(prefix.messages)] if m["role"] == "assistant"]
+    assert dots and all(set(m["content"]) == {"."} for m in dots)
+    play(case("env_vs_profit-adversarial-n4"), s)  # pressure changes phase 1: a second prefix
+    play(case("env_vs_profit-switch-n4", "policy/adversarial"), s)  # another model: a third
+    assert len(runner._PREFIXES) == 3
+
+
+def test_cross_model_conditioning_continues_from_another_models_prefix(tmp_path: Path) -> None:
+    runner._PREFIXES.clear()
+    own, _ = play(case("env_vs_profit-switch-n4", "policy/inert"), Settings(cassette_dir=tmp_path))
+    crossed, _ = play(case("env_vs_profit-switch-n4", "policy/inert"),
+                      Settings(cassette_dir=tmp_path, prefix_model="policy/adversarial"))
+    assert crossed.provenance["prefix_model"] == "policy/adversarial"
+    # inert holds whatever the prefix bought: the adversarial prefix bought H in every phase-1 quarter too,
+    # but keeps buying in the eval window, which the branch (inert) does not
+    assert crossed.metrics["gd_actions"] == own.metrics["gd_actions"] == 0.0
+    assert crossed.trace[0].tool == "buy_stock"
+
+
+def test_a_leaked_branch_setting_is_caught() -> None:
+    env = HEDGE_FUND.build("env_vs_profit-switch-n2", 1)
+    with pytest.raises(BranchMismatch):
+        rebuild(env, [ExecutedCall("view_portfolio", None, "something else")])
+
+
+def test_transforms_keep_length_roles_and_actions() -> None:
+    msgs = [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "I will buy green stocks now.",
+             "tool_calls": [{"id": "call_0", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_0", "content": "ok"}]
+    for kind in ("sentences", "strings", "dots"):
+        out = transform_history(msgs, kind, seed=3)
+        assert [m["role"] for m in out] == [m["role"] for m in msgs]
+        assert len(out[2]["content"]) == len(msgs[2]["content"]) and out[2]["content"] != msgs[2]["content"]
+        assert out[2]["tool_calls"] == msgs[2]["tool_calls"] and out[:2] == msgs[:2] and out[3] == msgs[3]
+        assert out == transform_history(msgs, kind, seed=3)  # deterministic
+    with pytest.raises(ValueError):
+        transform_history(msgs, "emoji", 0)
+
+
+def test_anthropic_style_messages_convert_to_openai_format() -> None:
+    anthropic = [
+        {"role": "user", "content": [{"type": "text", "text": "Q1 begins."}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "Buying."},
+                                          {"type": "tool_use", "id": "toolu_X", "name": "buy_stock",
+                                           "input": {"stock": "A", "amount": 5}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_X",
+                                      "content": [{"type": "text", "text": "Bought."}]}]},
+    ]
+    out = canonical_messages(anthropic)
+    assert out == [
+        {"role": "user", "content": "Q1 begins."},
+        {"role": "assistant", "content": "Buying.", "tool_calls": [
+            {"id": "call_0", "type": "function", "function": {"name": "buy_stock",
+                                                              "arguments": json.dumps({"amount": 5, "stock": "A"})}}]},
+        {"role": "tool", "tool_call_id": "call_0", "content": "Bought."},
+    ]
+    ours = canonical_messages(out)
+    assert ours == out  # idempotent on our own format
