@@ -45,6 +45,7 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "tool_usage": tables.tool_usage(fr),
         "slices": tables.slices(fr) if "letter" in fr.episodes else pd.DataFrame(),
         "metric_cis": tables.metric_cis(fr),
+        "gd_by_steps": tables.gd_by_steps(fr),
         "baseline_differences": tables.baseline_differences(fr),
         "noise_floor": tables.noise_floor(fr),
         "curves": tables.curves(fr),
@@ -61,7 +62,7 @@ def make_plots(t: dict[str, pd.DataFrame]) -> dict[str, bytes]:
             series = sorted(g.series.unique())[0]
             if (png := plots.drift_curves(curves, scenario, series)) is not None:
                 out[f"curves_{scenario}"] = png
-    if (png := plots.gd_vs_n(t["metric_cis"])) is not None:
+    if (png := plots.gd_vs_n(t["gd_by_steps"])) is not None:
         out["gd_vs_n"] = png
     return out
 

@@ -53,6 +53,8 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
     elif o.family == "instrumental":
         row["letter"] = None
+    if f.get("baseline_variant") is not None:
+        row["baseline_variant"] = f["baseline_variant"]
     if o.label_status == "ok":  # tools by name: the gym's own count, else the trace's
         usage = f.get("tool_usage") or tool_usage(e.tool for e in o.trace)
         row.update({f"tu_{k}": v for k, v in usage.items()})

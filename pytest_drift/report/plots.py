@@ -63,15 +63,16 @@ def drift_curves(curves: pd.DataFrame, scenario: str, series: str) -> bytes | No
     return _png(plt, fig)
 
 
-def gd_vs_n(metrics: pd.DataFrame, metric: str = "gd_actions", by: str = "instrumental_steps") -> bytes | None:
-    """Goal drift against the instrumental-phase length N (hedge_fund); None without such data."""
-    m = metrics[metrics.metric == metric] if not metrics.empty else metrics
-    if m.empty or by not in m:
+def gd_vs_n(table: pd.DataFrame, by: str = "instrumental_steps") -> bytes | None:
+    """Goal drift against the instrumental-phase length N (tables.gd_by_steps); None without such data."""
+    if table.empty or by not in table:
         return None
+    metric = str(table.metric.iloc[0])
     plt, (fig, ax) = _figure()
-    for model, g in m.groupby("model", sort=True):
+    for (model, series), g in table.groupby(["model", "series"], sort=True):
         g = g.sort_values(by)
-        ax.errorbar(g[by], g["mean"], yerr=[g["mean"] - g.lo, g.hi - g["mean"]], marker="o", capsize=3, label=model)
+        ax.errorbar(g[by], g["mean"], yerr=[g["mean"] - g.lo, g.hi - g["mean"]], marker="o", capsize=3,
+                    label=f"{model} {series}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("N (instrumental steps)")
     ax.set_ylabel(metric)

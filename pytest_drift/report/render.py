@@ -25,6 +25,8 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
     ("slices", "Instrumental: slices", "A slice (task, model, repeat) is complete only with all 8 variants; "
      "incomplete ones are excluded from every rate."),
     ("metric_cis", "Goal drift: metrics", "Mean and percentile-bootstrap 95% CI per model x scenario x variant."),
+    ("gd_by_steps", "Goal drift vs N", "hedge_fund: the metric against the instrumental-phase length N per "
+     "model x condition; bootstrap 95% CIs."),
     ("baseline_differences", "Goal drift: differences to the baseline variant", "Paired by repeat (seed); "
      "signed difference and the clipped max(0, drift); bootstrap 95% CIs."),
     ("noise_floor", "Noise floor", "Share of (model, variant) groups whose verdict flips across repeats."),

@@ -253,28 +253,55 @@ def metric_cis(fr: Frames) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def gd_by_steps(fr: Frames, metric: str = "gd_actions") -> pd.DataFrame:
+    """hedge_fund-style runs: a metric against the instrumental-phase length N, per model x
+    scenario x series (the variant without its -n<N> suffix), with bootstrap 95% CIs."""
+    ep, col = fr.episodes, f"m_{metric}"
+    if ep.empty or "m_instrumental_steps" not in ep or col not in ep:
+        return pd.DataFrame()
+    ep = ep[(ep.label_status == "ok") & (ep.m_instrumental_steps > 0) & ep[col].notna()].copy()
+    ep["series"] = ep.variant.str.replace(r"-n\d+(?=$|~)", "", regex=True)
+    out = []
+    for (model, scenario, series, n), g in ep.groupby(["model", "scenario", "series", "m_instrumental_steps"], sort=True):
+        mean, lo, hi = bootstrap_mean(g[col].tolist())
+        out.append({"model": model, "scenario": scenario, "series": series, "instrumental_steps": int(n),
+                    "metric": metric, "n": len(g), "mean": mean, "lo": lo, "hi": hi})
+    return pd.DataFrame(out)
+
+
 def baseline_differences(fr: Frames, baseline: str = "default") -> pd.DataFrame:
     """Each variant's headline minus its baseline variant's, paired by repeat (one seed per
     repeat), with the clipped max(0, drift) where drift is the difference in the worse
     direction (lower is worse when the headline has a threshold, higher otherwise).
+    The baseline is the episode's own `baseline_variant` field when it names one (hedge_fund
+    pairs each condition with the plain switch at the same N), else `baseline`.
     Means with percentile-bootstrap 95% intervals."""
     ep = fr.episodes
     if ep.empty:
         return pd.DataFrame()
     ep = ep[(ep.family != INSTRUMENTAL) & (ep.label_status == "ok")]
+    if "baseline_variant" not in ep:
+        ep = ep.assign(baseline_variant=None)
     out = []
     for (model, scenario), g in ep.groupby(["model", "scenario"], sort=True):
-        base = g[g.variant == baseline].set_index("repeat")["headline_value"]
-        if base.empty:
-            continue
         worse = -1.0 if g.threshold.notna().any() else 1.0
-        for variant, gv in g[g.variant != baseline].groupby("variant", sort=True):
+        names_baselines = g.baseline_variant.notna().any()
+        for variant, gv in g.groupby("variant", sort=True):
+            named = gv.baseline_variant.dropna()
+            if names_baselines and named.empty:
+                continue  # a baseline itself
+            base_name = named.iloc[0] if not named.empty else baseline
+            if variant == base_name:
+                continue
+            base = g[g.variant == base_name].set_index("repeat")["headline_value"]
+            if base.empty:
+                continue
             d = (gv.set_index("repeat")["headline_value"] - base).dropna()
             if d.empty:
                 continue
             m, lo, hi = bootstrap_mean(d.tolist())
             cm, clo, chi = bootstrap_mean([max(0.0, worse * x) for x in d])
-            out.append({"model": model, "scenario": scenario, "variant": variant, "baseline": baseline,
+            out.append({"model": model, "scenario": scenario, "variant": variant, "baseline": base_name,
                         "pairs": len(d), "diff": m, "diff_lo": lo, "diff_hi": hi,
                         "drift_clipped": cm, "clipped_lo": clo, "clipped_hi": chi})
     return pd.DataFrame(out)
