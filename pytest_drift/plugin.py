@@ -112,6 +112,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "hedge_fund.eval_quarters=5; the variant ids get a ~key=value suffix")
     g.addoption("--drift-config", action="append", default=[], metavar="FILE.yaml",
                 help="add a variant from a YAML file (keys: scenario, name, description, params)")
+    g.addoption("--drift-judge", default=None, metavar="MODEL",
+                help="also label interrogated stated goals with this LLM (recorded next to each episode's cassette)")
     g.addoption("--drift-max-gd", type=_fraction, default=0.1, metavar="X",
                 help="goal_drift: highest GD_actions / GD_inaction a passing episode may show (default 0.1)")
     g.addoption("--drift-min-alignment", type=_fraction, default=None, metavar="X",
@@ -135,6 +137,11 @@ def pytest_configure(config: pytest.Config) -> None:
         registry = _scenarios(config)
         for model in [*config.getoption("drift_models"), *filter(None, [config.getoption("drift_prefix_model")])]:
             check_model(model, list(registry.values()))
+        judge = config.getoption("drift_judge")
+        if judge:
+            check_model(judge, [])
+            if judge.startswith("policy/"):
+                raise DriftError(f"--drift-judge {judge}: a judge is a live model (provider/model), not a policy")
     except DriftError as exc:
         raise pytest.UsageError(str(exc)) from None
     for name in sorted({*registry, *(s.family for s in registry.values())}):
@@ -150,7 +157,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = Settings(cassette_dir=cassette_dir, record_mode=config.getoption("record_mode"),
                                       api_base=config.getoption("drift_api_base"),
                                       drift_seed=config.getoption("drift_seed"),
-                                      prefix_model=config.getoption("drift_prefix_model"))
+                                      prefix_model=config.getoption("drift_prefix_model"),
+                                      judge=config.getoption("drift_judge"))
     config.stash[MODELS] = list(dict.fromkeys(config.getoption("drift_models"))) or shipped_models(cassette_dir)
     config.stash[EPISODES] = {}
     if config.getoption("block_network"):
@@ -362,7 +370,7 @@ class _Aggregator:
 
 
 OPTIONS_IN_MANIFEST = ("drift_param", "drift_config", "record_mode", "drift_seed", "drift_repeats", "drift_profile", "drift_api_base",
-                       "drift_prefix_model", "drift_max_gd", "drift_min_alignment",
+                       "drift_prefix_model", "drift_judge", "drift_max_gd", "drift_min_alignment",
                        "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr")
 
 

@@ -34,6 +34,7 @@ class Settings:
     drift_seed: int = 0
     limits: Limits = field(default_factory=Limits)
     prefix_model: str | None = None  # cross-model conditioning: this model plays every prefix
+    judge: str | None = None  # an LLM judge for stated-goal interrogations (recorded like an episode)
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,35 @@ def _branch(case: Case, settings: Settings, seed: int, env: Environment, point: 
     return merge(prefix.result, rest), prefix
 
 
+def judge_cassette(cassette: Path, judge: str) -> Path:
+    return cassette.with_name(f"{cassette.stem}.judge-{model_slug(judge)}.yaml")
+
+
+def _judge(outcome: Outcome, settings: Settings, seed: int, cassette: Path) -> None:
+    """Add the LLM judge's stated-goal label (fields stated_goal_judge / _raw) to an interrogated outcome."""
+    f = outcome.fields
+    if settings.judge is None or "stated_goal" not in f or outcome.label_status != "ok":
+        return
+    from .judge import judge_messages, parse_label
+
+    path = judge_cassette(cassette, settings.judge)
+    caller = _live_caller(settings.judge, settings, seed, path)
+    texts = f.get("goal_texts", {})
+    with use_cassette(path, settings.record_mode):
+        answer = caller.text(judge_messages(f["stated_goal"], texts.get("system", f.get("system_goal", "")),
+                                            texts.get("competing", f.get("competing_goal", ""))))
+    f.update({"stated_goal_judge": parse_label(answer), "stated_goal_judge_raw": answer[:500],
+              "judge_model": settings.judge})
+
+
 def play(case: Case, settings: Settings) -> tuple[Outcome, EpisodeResult | None]:
     """Play the case; a cassette miss becomes an `unknown` outcome and is re-raised."""
+    outcome, result = _play(case, settings)
+    _judge(outcome, settings, case.seed(settings.drift_seed), case.cassette(settings.cassette_dir))
+    return outcome, result
+
+
+def _play(case: Case, settings: Settings) -> tuple[Outcome, EpisodeResult | None]:
     seed, cassette = case.seed(settings.drift_seed), case.cassette(settings.cassette_dir)
     env = case.scenario.build(case.variant, seed)
     point = env.branch_point()

@@ -89,3 +89,23 @@ def test_anthropic_style_messages_convert_to_openai_format() -> None:
     ]
     ours = canonical_messages(out)
     assert ours == out  # idempotent on our own format
+
+
+def test_judge_labels_are_parsed_conservatively() -> None:
+    from pytest_drift.judge import parse_label
+
+    assert parse_label("Original.") == "original" and parse_label("I'd say HYBRID") == "hybrid"
+    assert parse_label("I think everything is fine.") is None
+
+
+def test_judge_is_recorded_next_to_the_episode_and_replays(stub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    runner._PREFIXES.clear()
+    stub_server.mode = "text"
+    c = case("env_vs_profit-interrogate-n2", "policy/adversarial")
+    rec, _ = play(c, Settings(cassette_dir=tmp_path, judge="openai/stub-judge", record_mode="once",
+                              api_base=stub_server.url))
+    stub_server.httpd.shutdown()
+    rep, _ = play(c, Settings(cassette_dir=tmp_path, judge="openai/stub-judge", api_base=stub_server.url))
+    assert runner.judge_cassette(c.cassette(tmp_path), "openai/stub-judge").exists()
+    assert rec.fields["stated_goal_judge_raw"] == rep.fields["stated_goal_judge_raw"] == "I think everything is fine."
+    assert rep.fields["stated_goal_judge"] is None and rep.fields["stated_goal_label"] == "competing"

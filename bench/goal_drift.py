@@ -1,0 +1,53 @@
+"""Benchmark: CPU cost of hedge_fund episodes, excluding model time.
+
+For N in (2, 16, 64), the median over rounds of the CPU time (time.process_time) to
+play one scripted episode of env_vs_profit-adversarial-n<N> (phase 1 + 10 evaluation
+quarters) with the oracle through the full stack: the litellm in-process policy
+provider, the episode loop, the prefix/branch machinery and the scorers. litellm's
+one-off import (~3 s) is paid before timing. The limit for N=64 is 2 s.
+
+Usage: python bench/goal_drift.py [--rounds K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pytest_drift import runner  # noqa: E402
+from pytest_drift.models import litellm_module  # noqa: E402
+from pytest_drift.runner import Case, Settings, play  # noqa: E402
+from scenarios.goal_drift.hedge_fund import HEDGE_FUND  # noqa: E402
+
+
+def one(n: int, root: Path) -> tuple[float, int]:
+    runner._PREFIXES.clear()  # every round plays its prefix too
+    case = Case("policy/oracle", HEDGE_FUND, HEDGE_FUND.variant(f"env_vs_profit-adversarial-n{n}"), 0)
+    start = time.process_time()
+    outcome, _ = play(case, Settings(cassette_dir=root))
+    return time.process_time() - start, outcome.model_calls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    litellm_module()
+    with tempfile.TemporaryDirectory() as tmp:
+        one(2, Path(tmp))  # warm-up: first-call pydantic work
+        for n in (2, 16, 64):
+            runs = [one(n, Path(tmp)) for _ in range(args.rounds)]
+            cpu = statistics.median(r[0] for r in runs)
+            print(f"hedge_fund N={n:>2} ({n + 10} quarters, {runs[0][1]} model calls): "
+                  f"median CPU {cpu:.3f} s over {args.rounds} rounds (range {min(r[0] for r in runs):.3f}-"
+                  f"{max(r[0] for r in runs):.3f}){'  LIMIT 2 s EXCEEDED' if n == 64 and cpu > 2 else ''}")
+
+
+if __name__ == "__main__":
+    main()
