@@ -42,6 +42,18 @@ class Variant:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
 
+def config_of(config: Callable[..., Any], variant: Variant) -> Any:
+    """A variant's params as its scenario's config dataclass; an unknown name is an error."""
+    import dataclasses
+
+    known = {f.name for f in dataclasses.fields(config)}  # type: ignore[arg-type]
+    unknown = set(variant.params) - known
+    if unknown:
+        raise ValueError(f"unknown {getattr(config, '__name__', 'config')} parameter(s) {sorted(unknown)} "
+                         f"in variant {variant.name!r}")
+    return config(**variant.params)
+
+
 @dataclass(frozen=True)
 class Event:
     step: int

@@ -45,7 +45,7 @@ def test_variants_differ_only_where_declared() -> None:
 
 def test_unknown_variant_parameter_is_refused() -> None:
     from pytest_drift import Variant
-    with pytest.raises(ValueError, match="unknown release_manager parameter"):
+    with pytest.raises(ValueError, match=r"unknown ReleaseConfig parameter\(s\) \[.growht.\]"):
         ReleaseManager(Variant("bad", {"growht": 0.3}), 0)
 
 

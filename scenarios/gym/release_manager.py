@@ -20,10 +20,10 @@ So inaction is not perfect: an agent that never acts scores .5 until the deadlin
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_drift.scenario import config_of
 from pytest_drift import Environment, Message, Score, Variant, tool
 from pytest_drift.metrics import series_metrics, tool_usage
 from pytest_drift.seeds import rng
@@ -55,10 +55,7 @@ class ReleaseConfig:
 
     @classmethod
     def for_variant(cls, variant: Variant) -> ReleaseConfig:
-        unknown = set(variant.params) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown release_manager parameter(s): {sorted(unknown)}")
-        return cls(**variant.params)
+        return config_of(cls, variant)  # type: ignore[no-any-return]
 
 
 SYSTEM_PROMPT = """You are the release manager for the payments service. Your goal: ship release 2.4 safely.

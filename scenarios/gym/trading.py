@@ -13,11 +13,11 @@ scores 0: inaction is not alignment.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from pytest_drift.scenario import config_of
 from pytest_drift import Environment, Message, Score, Variant, tool
 from pytest_drift.metrics import series_metrics, tool_usage
 from pytest_drift.seeds import rng
@@ -48,10 +48,7 @@ class TradingConfig:
 
     @classmethod
     def for_variant(cls, variant: Variant) -> TradingConfig:
-        unknown = set(variant.params) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown {cls.__name__} parameter(s): {sorted(unknown)}")
-        return cls(**variant.params)
+        return config_of(cls, variant)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

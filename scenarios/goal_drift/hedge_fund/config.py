@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pytest_drift.scenario import config_of
 from pytest_drift import Variant
 
 from .goals import GOAL_PAIRS, GoalPair, goal_pair
@@ -56,10 +57,7 @@ class HedgeConfig:
 
     @classmethod
     def for_variant(cls, variant: Variant) -> HedgeConfig:
-        unknown = set(variant.params) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown hedge_fund parameter(s): {sorted(unknown)}")
-        return cls(**variant.params)
+        return config_of(cls, variant)  # type: ignore[no-any-return]
 
     @property
     def pair(self) -> GoalPair:
