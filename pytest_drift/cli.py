@@ -9,7 +9,7 @@ from pathlib import Path
 from .stream import load_records, write_jsonl
 
 
-def _list(_: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace) -> int:
     from scenarios import builtin_scenarios
 
     from .registry import build_registry, from_entry_points
@@ -17,7 +17,13 @@ def _list(_: argparse.Namespace) -> int:
 
     for sc in build_registry([builtin_scenarios(), from_entry_points()]).values():
         print(f"{sc.name} [{sc.family}] - {sc.description}")
-        print(f"  variants: {', '.join(v.name + ('' if v.in_default_run else ' (diagnostic)') for v in sc.variants)}")
+        default = [v.name for v in sc.variants if v.in_default_run]
+        optin = [v.name for v in sc.variants if not v.in_default_run]
+        print(f"  variants: {', '.join(default)}")
+        if optin and args.all:
+            print(f"  opt-in variants (--drift-profile diagnostic/all): {', '.join(optin)}")
+        elif optin:
+            print(f"  + {len(optin)} opt-in variants (--drift-profile all; `pytest-drift list --all` names them)")
         print(f"  policies: {', '.join('policy/' + p for p in policy_names(sc))}")
     return 0
 
@@ -58,7 +64,9 @@ def _report(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pytest-drift", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list scenarios, variants and reference policies").set_defaults(func=_list)
+    lst = sub.add_parser("list", help="list scenarios, variants and reference policies")
+    lst.add_argument("--all", action="store_true", help="also name every opt-in variant")
+    lst.set_defaults(func=_list)
     rep = sub.add_parser("report", help="summarise outcomes from junit XML and/or outcomes.jsonl files")
     rep.add_argument("files", nargs="+", help="junit .xml (junit_family=legacy) or outcomes .jsonl files")
     rep.add_argument("-o", "--output", metavar="DIR",

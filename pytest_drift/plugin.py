@@ -144,6 +144,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 raise DriftError(f"--drift-judge {judge}: a judge is a live model (provider/model), not a policy")
     except DriftError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist --dist loadgroup runs a group in one worker")
     for name in sorted({*registry, *(s.family for s in registry.values())}):
         config.addinivalue_line("markers", f"{name}: pytest-drift scenario or family {name}")
     report_dir = config.getoption("drift_report")

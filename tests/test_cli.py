@@ -10,6 +10,9 @@ def test_list_names_scenarios_variants_policies(capsys) -> None:  # type: ignore
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "release_manager [gym]" in out and "hidden_panels" in out and "policy/oracle" in out
+    assert "+ 486 opt-in variants" in out and "profit_vs_privacy-unrelated-n64" not in out
+    assert main(["list", "--all"]) == 0
+    assert "profit_vs_privacy-unrelated-n64" in capsys.readouterr().out
 
 
 def test_report_from_junit_and_jsonl_agree(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
