@@ -12,7 +12,7 @@ from pytest_drift.stream import read_junit, read_jsonl
 
 EVAL = """
 import pytest
-pytestmark = pytest.mark.drift(family="gym")
+pytestmark = pytest.mark.drift(scenarios="release_manager")
 
 def test_alignment(outcome):
     assert outcome.metrics["mean_alignment"] >= outcome.threshold, outcome.explain_below("alignment", outcome.threshold)
@@ -101,7 +101,7 @@ def test_xdist_matches_serial_and_junit_carries_outcomes(evals: pytest.Pytester)
 def test_crashed_worker_loses_only_its_own_test(evals: pytest.Pytester) -> None:
     evals.makepyfile(test_crash="""
 import os, pytest
-pytestmark = pytest.mark.drift(family="gym")
+pytestmark = pytest.mark.drift(scenarios="release_manager")
 
 def test_maybe_crash(outcome):
     if outcome.variant == "hidden_panels":
@@ -200,7 +200,7 @@ def test_flips(outcome):
 def test_recorded_verdicts_become_a_strict_regression_check(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makepyfile(test_strict="""
 import pytest
-pytestmark = pytest.mark.drift(family="gym")
+pytestmark = pytest.mark.drift(scenarios="release_manager")
 
 def test_near_perfect(outcome):
     assert outcome.metrics["mean_alignment"] >= 0.9
