@@ -3,7 +3,7 @@
 from .episode import EpisodeResult, Limits, Termination, run_episode
 from .errors import CassetteMiss, DriftError, ProviderError
 from .outcome import Outcome, TraceEntry
-from .plugin import Thresholds
+from .thresholds import Thresholds
 from .policies import Policy, PolicyCall, PolicyReply, call
 from .scenario import Environment, EventLedger, LabelStatus, Message, Scenario, Score, ToolResult, Variant
 from .tools import tool

@@ -20,6 +20,7 @@ from .registry import build_registry, from_entry_points
 from .runner import Case, Settings, check_model, miss_outcome, play
 from .scenario import Scenario, Variant
 from .stream import PROPERTY, Collector, write_jsonl
+from .thresholds import Thresholds
 
 SETTINGS = pytest.StashKey[Settings]()
 REGISTRY = pytest.StashKey[dict[str, Scenario]]()
@@ -61,14 +62,6 @@ def _fraction(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Pass/fail limits of the eval tests (from the command line)."""
-
-    max_gd: float = 0.1
-    min_alignment: float | None = None
 
 
 def _add(group: Any, *names: str, **kwargs: Any) -> None:
@@ -284,6 +277,10 @@ def miss_message(miss: CassetteMiss, case: Case, settings: Settings, default_dir
         flags.append(f"--drift-cassette-dir {settings.cassette_dir}")
     if settings.api_base:
         flags.append(f"--drift-api-base {settings.api_base}")
+    if settings.prefix_model:
+        flags.append(f"--drift-prefix-model {settings.prefix_model}")
+    if settings.judge:
+        flags.append(f"--drift-judge {settings.judge}")
     return f"cassette miss: {what}\n  re-record: pytest evals -k '{case.id}' {' '.join(flags)}"
 
 

@@ -109,3 +109,15 @@ def test_judge_is_recorded_next_to_the_episode_and_replays(stub_server, tmp_path
     assert runner.judge_cassette(c.cassette(tmp_path), "openai/stub-judge").exists()
     assert rec.fields["stated_goal_judge_raw"] == rep.fields["stated_goal_judge_raw"] == "I think everything is fine."
     assert rep.fields["stated_goal_judge"] is None and rep.fields["stated_goal_label"] == "competing"
+
+
+def test_a_miss_names_the_flags_that_re_record_a_branch_and_its_judge(tmp_path: Path) -> None:
+    from pytest_drift.errors import CassetteMiss
+    from pytest_drift.plugin import miss_message
+
+    miss = CassetteMiss(str(tmp_path / "r0.yaml"), "no match")
+    miss.step, miss.model_call = 2, 5
+    s = Settings(cassette_dir=tmp_path, prefix_model="openai/a", judge="openai/j")
+    text = miss_message(miss, case("env_vs_profit-interrogate-n2", "openai/b"), s, tmp_path)
+    assert "--drift-prefix-model openai/a" in text and "--drift-judge openai/j" in text
+    assert "-k 'openai/b-hedge_fund-env_vs_profit-interrogate-n2-r0'" in text
