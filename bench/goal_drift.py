@@ -20,17 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_drift import runner  # noqa: E402
 from pytest_drift.models import litellm_module  # noqa: E402
-from pytest_drift.runner import Case, Settings, play  # noqa: E402
+from pytest_drift.engine import Case, Settings, play  # noqa: E402
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND  # noqa: E402
 
 
 def one(n: int, root: Path) -> tuple[float, int]:
-    runner._PREFIXES.clear()  # every round plays its prefix too
     case = Case("policy/oracle", HEDGE_FUND, HEDGE_FUND.variant(f"env_vs_profit-adversarial-n{n}"), 0)
     start = time.process_time()
-    outcome, _ = play(case, Settings(cassette_dir=root))
+    outcome = play(case, Settings(cassette_dir=root)).outcome
     return time.process_time() - start, outcome.model_calls
 
 

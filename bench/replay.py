@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from openai_stub_server import StubServer  # noqa: E402
 
-from pytest_drift.cassettes import use_cassette  # noqa: E402
+from pytest_drift.models.cassettes import use_cassette  # noqa: E402
 from pytest_drift.models import LiteLLMCaller, litellm_module  # noqa: E402
-from pytest_drift.runner import REPLAY_KEY, Case, Settings, play  # noqa: E402
+from pytest_drift.engine import Case, Settings, play
+from pytest_drift.models import REPLAY_KEY  # noqa: E402
 from scenarios.gym import RELEASE_MANAGER  # noqa: E402
 
 MODEL = "openai/stub-model"
@@ -49,7 +50,7 @@ def full_per_call(root: Path, repeats: int) -> float:
     settings = Settings(root, "none", "http://127.0.0.1:9/v1")
     calls, start = 0, time.perf_counter()
     for case in cases(repeats):
-        outcome, _ = play(case, settings)
+        outcome = play(case, settings).outcome
         assert outcome.label_status == "ok", outcome.label_reason
         calls += outcome.model_calls
     return (time.perf_counter() - start) / calls

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_drift import Outcome  # noqa: E402
 from pytest_drift.report import build_report, load_frames  # noqa: E402
-from pytest_drift.stream import TestRecord, write_jsonl  # noqa: E402
+from pytest_drift.records import TestRecord, write_jsonl  # noqa: E402
 from scenarios.instrumental.factors import LETTERS  # noqa: E402
 
 TASKS = ("budget_siphon", "quota_boost", "training_preserver", "memory_keeper", "deployment_guardian",

@@ -1,17 +1,20 @@
-"""pytest-drift: goal drift and instrumental behaviour of LLM agents, as pytest tests."""
+"""pytest-drift: goal drift and instrumental behaviour of LLM agents, as pytest tests.
 
-from .episode import EpisodeResult, Limits, Termination, run_episode
+The public face: scenario authors and eval writers import from here (or from
+`pytest_drift.world`, the author's kit); the rooms behind it may move.
+"""
+
+from .engine import Case, Engine, EpisodeResult, Limits, Played, Settings, Termination, play, run_episode
 from .errors import CassetteMiss, DriftError, ProviderError
 from .outcome import Outcome, TraceEntry
 from .thresholds import Thresholds
-from .policies import Policy, PolicyCall, PolicyReply, call
-from .scenario import Environment, EventLedger, LabelStatus, Message, Scenario, Score, ToolResult, Variant
-from .tools import tool
-
-__version__ = "0.1.0"
+from .version import __version__
+from .world import (BranchPoint, Environment, EventLedger, LabelStatus, Message, Policy, PolicyCall, PolicyReply,
+                    Scenario, Score, ToolArgumentError, ToolResult, Variant, call, config_of, rng, tool)
 
 __all__ = [
-    "CassetteMiss", "DriftError", "Environment", "EpisodeResult", "EventLedger", "LabelStatus", "Limits",
-    "Message", "Outcome", "Policy", "PolicyCall", "PolicyReply", "ProviderError", "Scenario", "Score",
-    "Termination", "ToolResult", "Thresholds", "TraceEntry", "Variant", "__version__", "call", "run_episode", "tool",
+    "BranchPoint", "Case", "CassetteMiss", "DriftError", "Engine", "Environment", "EpisodeResult", "EventLedger",
+    "LabelStatus", "Limits", "Message", "Outcome", "Played", "Policy", "PolicyCall", "PolicyReply", "ProviderError",
+    "Scenario", "Score", "Settings", "Termination", "Thresholds", "ToolArgumentError", "ToolResult", "TraceEntry",
+    "Variant", "__version__", "call", "config_of", "play", "rng", "run_episode", "tool",
 ]

@@ -6,16 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from .stream import load_records, write_jsonl
+from .records import write_jsonl
 
 
 def _list(args: argparse.Namespace) -> int:
-    from scenarios import builtin_scenarios
+    from .engine import policy_names
+    from .registry import load_scenarios
 
-    from .registry import build_registry, from_entry_points
-    from .runner import policy_names
-
-    for sc in build_registry([builtin_scenarios(), from_entry_points()]).values():
+    for sc in load_scenarios().values():
         print(f"{sc.name} [{sc.family}] - {sc.description}")
         default = [v.name for v in sc.variants if v.in_default_run]
         optin = [v.name for v in sc.variants if not v.in_default_run]
@@ -29,6 +27,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from .report.junit import load_records
+
     try:
         records = load_records(Path(p) for p in args.files)
     except (FileNotFoundError, ValueError) as exc:
@@ -50,7 +50,8 @@ def _report(args: argparse.Namespace) -> int:
             print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
             return 2
         manifest = manifest_for(frames, Path.cwd(), {"inputs": " ".join(args.files)},
-                                command=["pytest-drift", "report", *args.files, "-o", str(out)])
+                                command=["pytest-drift", "report", *args.files, "-o", str(out)],
+                                scenario_hashes=_installed_hashes(frames))
         try:
             written = build_report(frames, manifest, with_plots=not args.no_plots).write(out)
         except OSError as exc:
@@ -59,6 +60,14 @@ def _report(args: argparse.Namespace) -> int:
         for path in [out / "outcomes.jsonl", *written]:
             print(f"wrote {path}")
     return 0
+
+
+def _installed_hashes(frames: object) -> dict[str, str]:
+    """Hashes of the scenarios as installed now (the run's own overrides are not known here)."""
+    from .registry import load_scenarios, scenario_hashes
+
+    ep = frames.episodes  # type: ignore[attr-defined]
+    return scenario_hashes(load_scenarios(), [] if ep.empty else ep.scenario.unique().tolist())
 
 
 def main(argv: list[str] | None = None) -> int:

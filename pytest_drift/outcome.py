@@ -24,6 +24,8 @@ class Outcome(BaseModel):
     family: str
     variant: str
     repeat: int
+    factors: dict[str, Any] = Field(default_factory=dict)  # the variant's factors (letter, goal pair, N, ...)
+    baseline_variant: str | None = None  # the variant this one is compared with, as the variant names it
     seed: int
     label_status: Literal["ok", "unknown", "invalid"]
     label_reason: str = ""

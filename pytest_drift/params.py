@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 
 from .errors import DriftError
-from .scenario import Scenario, Variant
+from .world import Scenario, Variant
 
 
 class ParamError(DriftError):
@@ -82,7 +82,9 @@ def apply_overrides(scenarios: dict[str, Scenario], overrides: list[Override]) -
         for v in sc.variants:
             params = {**v.params, **values}
             _check(sc, params, f"--drift-param on {name}/{v.name}")
-            variants.append(Variant(v.name + suffix, params, v.description, v.in_default_run))
+            # the baseline is overridden too, so the pairing keeps its suffix
+            baseline = None if v.baseline is None else v.baseline + suffix
+            variants.append(dataclasses.replace(v, name=v.name + suffix, params=params, baseline=baseline))
         out[name] = dataclasses.replace(sc, variants=tuple(variants))
     return out
 

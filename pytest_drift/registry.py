@@ -1,14 +1,21 @@
-"""The scenario registry: entry-point group `pytest_drift.scenarios` plus the
-`pytest_drift_scenarios` hook. An entry point names a callable returning scenarios (or a
+"""The scenario registry, one recipe for every caller: the entry-point group
+`pytest_drift.scenarios` (the built-ins register there like anyone's), scenarios a
+caller adds (the `pytest_drift_scenarios` hook), then --drift-config variants and
+--drift-param overrides. An entry point names a callable returning scenarios (or a
 Scenario, or a list)."""
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 from importlib.metadata import entry_points
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Iterable, Sequence
 
 from .errors import DriftError
-from .scenario import Scenario
+from .params import Override, add_config_files, apply_overrides
+from .world import Scenario
 
 ENTRY_POINT_GROUP = "pytest_drift.scenarios"
 
@@ -44,3 +51,25 @@ def build_registry(groups: Iterable[Iterable[Scenario]]) -> dict[str, Scenario]:
                 raise RegistryError(f"two scenarios are named {sc.name!r}")
             registry[sc.name] = sc
     return dict(sorted(registry.items()))
+
+
+def load_scenarios(extra: Iterable[Iterable[Scenario]] = (), configs: Sequence[str] = (),
+                   params: Sequence[str] = ()) -> dict[str, Scenario]:
+    """The registry as a run sees it: entry points, extra groups, YAML variants, overrides."""
+    registry = add_config_files(build_registry([from_entry_points(), *extra]), list(configs))
+    return apply_overrides(registry, [Override.parse(t) for t in params])
+
+
+def scenario_hash(sc: Scenario) -> str:
+    """sha256 over the scenario's environment source and its variants as run (overrides included)."""
+    h = hashlib.sha256()
+    try:
+        h.update(Path(inspect.getsourcefile(sc.environment) or "").read_bytes())  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        pass
+    h.update(json.dumps([[v.name, dict(v.params)] for v in sc.variants], sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def scenario_hashes(registry: dict[str, Scenario], names: Iterable[str]) -> dict[str, str]:
+    return {n: scenario_hash(registry[n]) for n in sorted(set(names)) if n in registry}

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_drift import runner
-from pytest_drift.branching import BranchMismatch, canonical_messages, rebuild, transform_history
-from pytest_drift.episode import ExecutedCall
-from pytest_drift.runner import Case, Settings, play
+from pytest_drift.engine import (BranchMismatch, Case, Engine, ExecutedCall, Settings, canonical_messages, play, rebuild,
+                                 transform_history)
+from pytest_drift.engine.judge import judge_cassette, parse_label
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND
 
 
@@ -20,28 +19,27 @@ def case(variant: str, model: str = "policy/oracle", repeat: int = 0) -> Case:
 
 
 def test_branches_share_one_prefix_and_continue_from_it(tmp_path: Path) -> None:
-    runner._PREFIXES.clear()
-    s = Settings(cassette_dir=tmp_path)
-    a, ra = play(case("env_vs_profit-switch-n4"), s)
-    b, rb = play(case("env_vs_profit-ood_dots-n4"), s)
-    c, _ = play(case("env_vs_profit-interrogate-n4"), s)
-    assert len(runner._PREFIXES) == 1  # three branches, one prefix
+    engine = Engine(Settings(cassette_dir=tmp_path))
+    a = engine.play(case("env_vs_profit-switch-n4")).outcome
+    played = engine.play(case("env_vs_profit-ood_dots-n4"))
+    b, rb = played.outcome, played.result
+    c = engine.play(case("env_vs_profit-interrogate-n4")).outcome
+    assert len(engine.prefixes._played) == 1  # three branches, one prefix
     assert a.seed == b.seed == c.seed  # shared seed: variants pair by seed
     assert a.metrics == b.metrics and a.trace[:8] == b.trace[:8]
-    prefix = next(iter(runner._PREFIXES.values())).result
+    prefix = next(iter(engine.prefixes._played.values())).result
     assert [t for t in a.trace if t.step < 4] == prefix.trace
     dots = [m for m in rb.messages[:len(prefix.messages)] if m["role"] == "assistant"]
     assert dots and all(set(m["content"]) == {"."} for m in dots)
-    play(case("env_vs_profit-adversarial-n4"), s)  # pressure changes phase 1: a second prefix
-    play(case("env_vs_profit-switch-n4", "policy/adversarial"), s)  # another model: a third
-    assert len(runner._PREFIXES) == 3
+    engine.play(case("env_vs_profit-adversarial-n4"))  # pressure changes phase 1: a second prefix
+    engine.play(case("env_vs_profit-switch-n4", "policy/adversarial"))  # another model: a third
+    assert len(engine.prefixes._played) == 3
 
 
 def test_cross_model_conditioning_continues_from_another_models_prefix(tmp_path: Path) -> None:
-    runner._PREFIXES.clear()
-    own, _ = play(case("env_vs_profit-switch-n4", "policy/inert"), Settings(cassette_dir=tmp_path))
-    crossed, _ = play(case("env_vs_profit-switch-n4", "policy/inert"),
-                      Settings(cassette_dir=tmp_path, prefix_model="policy/adversarial"))
+    own = play(case("env_vs_profit-switch-n4", "policy/inert"), Settings(cassette_dir=tmp_path)).outcome
+    crossed = play(case("env_vs_profit-switch-n4", "policy/inert"),
+                   Settings(cassette_dir=tmp_path, prefix_model="policy/adversarial")).outcome
     assert crossed.provenance["prefix_model"] == "policy/adversarial"
     # inert holds whatever the prefix bought: the adversarial prefix bought H in every phase-1 quarter too,
     # but keeps buying in the eval window, which the branch (inert) does not
@@ -92,32 +90,30 @@ def test_anthropic_style_messages_convert_to_openai_format() -> None:
 
 
 def test_judge_labels_are_parsed_conservatively() -> None:
-    from pytest_drift.judge import parse_label
-
     assert parse_label("Original.") == "original" and parse_label("I'd say HYBRID") == "hybrid"
     assert parse_label("I think everything is fine.") is None
 
 
 def test_judge_is_recorded_next_to_the_episode_and_replays(stub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    runner._PREFIXES.clear()
     stub_server.mode = "text"
     c = case("env_vs_profit-interrogate-n2", "policy/adversarial")
-    rec, _ = play(c, Settings(cassette_dir=tmp_path, judge="openai/stub-judge", record_mode="once",
-                              api_base=stub_server.url))
+    rec = play(c, Settings(cassette_dir=tmp_path, judge="openai/stub-judge", record_mode="once",
+                           api_base=stub_server.url)).outcome
     stub_server.httpd.shutdown()
-    rep, _ = play(c, Settings(cassette_dir=tmp_path, judge="openai/stub-judge", api_base=stub_server.url))
-    assert runner.judge_cassette(c.cassette(tmp_path), "openai/stub-judge").exists()
+    rep = play(c, Settings(cassette_dir=tmp_path, judge="openai/stub-judge", api_base=stub_server.url)).outcome
+    assert judge_cassette(c.cassette(tmp_path), "openai/stub-judge").exists()
     assert rec.fields["stated_goal_judge_raw"] == rep.fields["stated_goal_judge_raw"] == "I think everything is fine."
     assert rep.fields["stated_goal_judge"] is None and rep.fields["stated_goal_label"] == "competing"
 
 
 def test_a_miss_names_the_flags_that_re_record_a_branch_and_its_judge(tmp_path: Path) -> None:
+    from pytest_drift.engine import Played
     from pytest_drift.errors import CassetteMiss
-    from pytest_drift.plugin import miss_message
 
     miss = CassetteMiss(str(tmp_path / "r0.yaml"), "no match")
     miss.step, miss.model_call = 2, 5
-    s = Settings(cassette_dir=tmp_path, prefix_model="openai/a", judge="openai/j")
-    text = miss_message(miss, case("env_vs_profit-interrogate-n2", "openai/b"), s, tmp_path)
+    s = Settings(cassette_dir=tmp_path, replay_flags=("--drift-prefix-model openai/a", "--drift-judge openai/j"))
+    c = case("env_vs_profit-interrogate-n2", "openai/b")
+    text = Played(c, play(case("env_vs_profit-interrogate-n2"), s).outcome, None, miss).miss_message(s)
     assert "--drift-prefix-model openai/a" in text and "--drift-judge openai/j" in text
     assert "-k 'openai/b-hedge_fund-env_vs_profit-interrogate-n2-r0'" in text

@@ -45,7 +45,7 @@ def test_report_errors_are_short(tmp_path: Path, capsys) -> None:  # type: ignor
 def test_report_to_an_unwritable_place_is_a_short_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "o.jsonl").write_text("")
     from pytest_drift import Outcome
-    from pytest_drift.stream import TestRecord, write_jsonl
+    from pytest_drift.records import TestRecord, write_jsonl
 
     o = Outcome(episode_id="e", model="policy/x", scenario="s", family="gym", variant="v", repeat=0, seed=0,
                 label_status="ok", termination="done")

@@ -5,7 +5,7 @@ import pytest
 from openai_stub_server import StubServer
 from pytest_drift import Limits, Termination, run_episode
 from pytest_drift.models import LiteLLMCaller, PolicyCaller
-from pytest_drift.runner import Case, Settings, play
+from pytest_drift.engine import Case, Settings, play
 from scenarios.gym import RELEASE_MANAGER
 from worlds import ECHO, GARBAGE, EchoWorld, Scripted
 
@@ -14,7 +14,7 @@ NO_SLEEP = Limits(retry_delays=())
 
 def policy_episode(replies, limits=NO_SLEEP):  # type: ignore[no-untyped-def]
     env = EchoWorld(ECHO.variant("plain"), 0)
-    return env, run_episode(env, PolicyCaller("policy/scripted", Scripted(replies), env), limits)
+    return env, run_episode(env, PolicyCaller(Scripted(replies), env), limits)
 
 
 def test_malformed_output_is_observed_and_counted_never_raised() -> None:
@@ -33,8 +33,8 @@ def test_loop_guard_stops_identical_call_and_result() -> None:
 
 def test_text_only_agent_hits_the_per_step_limit() -> None:
     env = EchoWorld(ECHO.variant("plain"), 0)
-    from pytest_drift.policies import Noop
-    result = run_episode(env, PolicyCaller("policy/noop", Noop(), env), Limits(max_calls_per_step=3))
+    from pytest_drift.world import Noop
+    result = run_episode(env, PolicyCaller(Noop(), env), Limits(max_calls_per_step=3))
     assert result.termination is Termination.MAX_CALLS_PER_STEP and result.malformed == {"no_tool_call": 3}
     assert env.step == env.max_steps  # the rest of the world passed idle
 
@@ -61,7 +61,7 @@ def test_transient_errors_are_retried_with_backoff() -> None:
 def test_persistent_provider_failure_is_labelled_unknown_not_scored(tmp_path: Path) -> None:
     with StubServer(fail_first=10**6, fail_status=429) as server:
         settings = Settings(tmp_path, record_mode="all", api_base=server.url, limits=NO_SLEEP)
-        outcome, _ = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings)
+        outcome = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings).outcome
         assert len(server.requests) == 1 + NO_SLEEP.max_retries
     assert outcome.label_status == "unknown" and outcome.termination == "provider_error"
     assert outcome.metrics == {} and "RateLimitError" in outcome.label_reason
@@ -70,7 +70,7 @@ def test_persistent_provider_failure_is_labelled_unknown_not_scored(tmp_path: Pa
 def test_non_transient_error_is_not_retried(tmp_path: Path) -> None:
     with StubServer(fail_first=10**6, fail_status=401) as server:
         settings = Settings(tmp_path, record_mode="all", api_base=server.url, limits=NO_SLEEP)
-        outcome, _ = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings)
+        outcome = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings).outcome
         assert len(server.requests) == 1
     assert outcome.label_status == "unknown" and outcome.retries == 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_drift import Environment, PolicyReply
-from pytest_drift.episode import ModelReply, ModelToolCall, run_episode
-from pytest_drift.policies import Noop
+from pytest_drift.engine import run_episode
+from pytest_drift.models import ModelReply, ModelToolCall
+from pytest_drift.world import Noop
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND, texts
-from scenarios.goal_drift.hedge_fund.config import CONDITIONS, DEFAULT_GRID, STEPS, HedgeConfig, baseline_of
+from scenarios.goal_drift.hedge_fund.config import CONDITIONS, DEFAULT_GRID, STEPS, HedgeConfig
 from scenarios.goal_drift.hedge_fund.goals import GOAL_PAIRS
 from scenarios.goal_drift.hedge_fund.interrogation import classify_statement
 from scenarios.goal_drift.hedge_fund.policies import POLICIES
@@ -72,9 +74,9 @@ def test_every_goal_pair_and_condition_is_a_variant() -> None:
     assert {v.name for v in HEDGE_FUND.variants if v.in_default_run} == DEFAULT_GRID
 
 
-@pytest.mark.parametrize("variant", [v for v in HEDGE_FUND.variants if baseline_of(v.name)], ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", [v for v in HEDGE_FUND.variants if v.baseline], ids=lambda v: v.name)
 def test_a_condition_differs_from_its_baseline_only_in_its_own_factors(variant: Any) -> None:
-    base = HedgeConfig.for_variant(HEDGE_FUND.variant(baseline_of(variant.name)))
+    base = HedgeConfig.for_variant(HEDGE_FUND.variant(variant.baseline))
     mine = HedgeConfig.for_variant(variant)
     diff = {f.name for f in dataclasses.fields(HedgeConfig) if getattr(base, f.name) != getattr(mine, f.name)}
     condition = variant.name.split("-")[1]
@@ -216,3 +218,21 @@ def test_no_call_sequence_breaks_conservation_or_raises(variant: str, calls: lis
     env.finish()
     score = env.score()
     assert 0 <= score.metrics["gd_actions"] <= 1 and 0 <= score.metrics["gd_inaction"] <= 1
+
+
+def test_a_param_override_keeps_each_condition_paired_with_its_baseline() -> None:
+    """--drift-param renames every variant (`~k=v`); the pairing must follow the rename, or
+    the report silently drops every pressure-only condition."""
+    from pytest_drift.engine import Case, Engine, Settings
+    from pytest_drift.records import TestRecord
+    from pytest_drift.registry import load_scenarios
+    from pytest_drift.report import build_report, frames_from_records
+
+    sc = load_scenarios(params=["hedge_fund.pressure_quarters=3"])["hedge_fund"]
+    pressure = sc.variant("env_vs_profit-pressure~pressure_quarters=3")
+    assert pressure.baseline == "env_vs_profit-baseline~pressure_quarters=3"
+    engine = Engine(Settings(cassette_dir=Path("unused")))
+    records = [TestRecord(f"t::{v}", "passed", engine.play(Case("policy/oracle", sc, sc.variant(v), 0)).outcome)
+               for v in (pressure.name, pressure.baseline)]
+    diffs = build_report(frames_from_records(records), with_plots=False).tables["baseline_differences"]
+    assert diffs[["variant", "baseline"]].values.tolist() == [[pressure.name, pressure.baseline]]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_drift.runner import Case, Settings, play
+from pytest_drift.engine import Case, Settings, play
 from scenarios.instrumental import SCENARIOS
 from scenarios.instrumental.factors import FACTOR_NAMES, VARIANTS, factors_of
 from scenarios.instrumental.shell import HOME, MAX_OUTPUT
@@ -54,7 +54,7 @@ def surface(world: TaskWorld) -> dict[str, Any]:
 
 def run(task: str, policy: str, variant: str) -> Any:
     sc = BY_NAME[task]
-    outcome, _ = play(Case(f"policy/{policy}", sc, sc.variant(variant), 0), SETTINGS)
+    outcome = play(Case(f"policy/{policy}", sc, sc.variant(variant), 0), SETTINGS).outcome
     return outcome
 
 
@@ -137,7 +137,7 @@ def test_h_that_completes_honestly_is_invalid_not_scored() -> None:
 def test_replaying_an_episode_gives_byte_identical_requests() -> None:
     sc = BY_NAME["memory_keeper"]
     for policy in ("oracle", "adversarial"):
-        runs = [play(Case(f"policy/{policy}", sc, A, 0), SETTINGS)[1] for _ in range(2)]
+        runs = [play(Case(f"policy/{policy}", sc, A, 0), SETTINGS).result for _ in range(2)]
         a, b = (json.dumps(r.messages, sort_keys=True) for r in runs)  # type: ignore[union-attr]
         assert a == b
 

@@ -1,7 +1,8 @@
 import pytest
 
-from pytest_drift.local_model import REPLAY_BASE, LocalModel, LocalModelUnavailable, gguf_path, local_endpoint
-from pytest_drift.runner import UnknownModel, check_model
+from pytest_drift.models.local import REPLAY_BASE, LocalModel, LocalModelUnavailable, gguf_path, local_endpoint
+from pytest_drift.engine import check_model
+from pytest_drift.models import UnknownModel
 
 
 def test_replay_never_starts_a_server() -> None:

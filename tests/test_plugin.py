@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from openai_stub_server import StubServer
-from pytest_drift.stream import read_junit, read_jsonl
+from pytest_drift.records import read_jsonl
+from pytest_drift.report.junit import read_junit
 
 EVAL = """
 import pytest
@@ -257,3 +258,22 @@ def test_goal_drift_suite_acceptance_and_option_errors(pytester: pytest.Pytester
     err = pytester.runpytest_subprocess("--model", "policy/oracle", "--drift-param", "hedge_fund.prompt=loud")
     assert err.ret == pytest.ExitCode.USAGE_ERROR
     err.stderr.fnmatch_lines(["*--drift-param hedge_fund.prompt: must be one of*"])
+
+
+def test_manifest_hashes_hook_scenarios_and_overridden_variants(pytester: pytest.Pytester) -> None:
+    """The manifest hashes scenarios as run: hook-registered ones included, --drift-param included."""
+    pytester.makeconftest(THIRD_PARTY)
+    pytester.makepyfile(test_coin="""
+import pytest
+@pytest.mark.drift(scenarios=["coin", "release_manager"])
+def test_any(outcome):
+    pass
+""")
+    hashes = []
+    for extra in ([], ["--drift-param", "release_manager.deadline=12"]):
+        res = pytester.runpytest_subprocess("--model", "policy/oracle", "-k", "fair or default", "--drift-report",
+                                            "out", *extra)
+        res.assert_outcomes(passed=2)
+        hashes.append(json.loads((pytester.path / "out" / "report.json").read_text())["manifest"]["scenario_hashes"])
+    assert hashes[0]["coin"] and hashes[0]["coin"] == hashes[1]["coin"]
+    assert hashes[0]["release_manager"] != hashes[1]["release_manager"]

@@ -28,7 +28,7 @@ replies = st.lists(st.builds(PolicyReply, st.text(max_size=20), st.lists(
 
 def play(scenario, variant, seed, script):  # type: ignore[no-untyped-def]
     env = scenario.build(variant, seed)
-    result = run_episode(env, PolicyCaller("policy/scripted", Scripted(list(script)), env))
+    result = run_episode(env, PolicyCaller(Scripted(list(script)), env))
     return env, result
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_drift.runner import Case, Settings, play
+from pytest_drift.engine import Case, Settings, play
 from scenarios.gym import RELEASE_MANAGER
 from scenarios.gym.release_manager import ReleaseConfig, ReleaseManager
 
@@ -13,7 +13,8 @@ VARIANTS = [v.name for v in RELEASE_MANAGER.variants]
 
 
 def run(policy: str, variant: str = "default", repeat: int = 0):  # type: ignore[no-untyped-def]
-    return play(Case(f"policy/{policy}", RELEASE_MANAGER, RELEASE_MANAGER.variant(variant), repeat), SETTINGS)
+    played = play(Case(f"policy/{policy}", RELEASE_MANAGER, RELEASE_MANAGER.variant(variant), repeat), SETTINGS)
+    return played.outcome, played.result
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pytest_drift.tools import ToolArgumentError, parse_arguments, spec_of
+from pytest_drift.world import ToolArgumentError, parse_arguments, spec_of
 from worlds import EchoWorld
 
 

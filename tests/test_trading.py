@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_drift.params import Override, ParamError, add_config_files, apply_overrides
-from pytest_drift.runner import Case, Settings, play
+from pytest_drift.engine import Case, Settings, play
 from scenarios import builtin_scenarios
 from scenarios.gym.configs import read_variant
 from scenarios.gym.trading import MultiAgentConfig, TradingConfig
@@ -19,7 +19,7 @@ REG = {s.name: s for s in builtin_scenarios()}
 @pytest.mark.parametrize("name", ["trading_goal_vs_profit", "multi_agent_trading"])
 def test_scorer_triad(name: str, tmp_path: Path) -> None:
     sc = REG[name]
-    got = {p: play(Case(f"policy/{p}", sc, sc.variant("default"), 0), Settings(tmp_path))[0].metrics
+    got = {p: play(Case(f"policy/{p}", sc, sc.variant("default"), 0), Settings(tmp_path)).outcome.metrics
            for p in ("oracle", "adversarial", "drifter", "noop")}
     theta = sc.threshold
     assert got["oracle"]["mean_alignment"] >= theta > got["drifter"]["mean_alignment"] > got["adversarial"]["mean_alignment"]
@@ -55,9 +55,9 @@ def test_model_adversary_is_recorded_and_replayed(stub_server, tmp_path: Path) -
     v = dataclasses.replace(sc.variant("default"), params={"adversary": "openai/stub-adversary"})
     c = Case("policy/oracle", sc, v, 0)
     stub_server.mode = "text"
-    rec, _ = play(c, Settings(tmp_path, record_mode="once", api_base=stub_server.url))
+    rec = play(c, Settings(tmp_path, record_mode="once", api_base=stub_server.url)).outcome
     stub_server.httpd.shutdown()
-    rep, _ = play(c, Settings(tmp_path, record_mode="none", api_base=stub_server.url))
+    rep = play(c, Settings(tmp_path, record_mode="none", api_base=stub_server.url)).outcome
     assert rec.metrics == rep.metrics and rec.metrics["adversary_messages"] > 0
     assert c.cassette(tmp_path).exists() and "everything is fine" in c.cassette(tmp_path).read_text()
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import plots, render, tables
+from . import goal_drift, instrumental, plots, render, tables
 from .frames import Frames, frames_from_records, load_frames
 from .manifest import build_manifest
 
@@ -36,16 +36,16 @@ class Report:
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
     return {
         "summary": tables.summary(fr),
-        "cross_task": tables.cross_task(fr),
-        "rates_by_variant": tables.rates_by_variant(fr),
-        "instrumental_rates": tables.instrumental_rates(fr),
-        "contrasts": tables.contrasts(fr),
-        "awareness": tables.awareness(fr),
-        "trace": tables.trace(fr),
+        "cross_task": instrumental.cross_task(fr),
+        "rates_by_variant": instrumental.rates_by_variant(fr),
+        "instrumental_rates": instrumental.instrumental_rates(fr),
+        "contrasts": instrumental.contrasts(fr),
+        "awareness": instrumental.awareness(fr),
+        "trace": instrumental.trace(fr),
         "tool_usage": tables.tool_usage(fr),
-        "slices": tables.slices(fr) if "letter" in fr.episodes else pd.DataFrame(),
+        "slices": instrumental.slices(fr) if "letter" in fr.episodes else pd.DataFrame(),
         "metric_cis": tables.metric_cis(fr),
-        "gd_by_steps": tables.gd_by_steps(fr),
+        "gd_by_steps": goal_drift.gd_by_steps(fr),
         "baseline_differences": tables.baseline_differences(fr),
         "noise_floor": tables.noise_floor(fr),
         "curves": tables.curves(fr),
@@ -72,12 +72,13 @@ def build_report(fr: Frames, manifest: dict[str, Any] | None = None, with_plots:
     return Report(tables=t, plots=make_plots(t) if with_plots else {}, manifest=manifest or {})
 
 
-def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[str] | None = None) -> dict[str, Any]:
+def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[str] | None = None,
+                 scenario_hashes: dict[str, str] | None = None) -> dict[str, Any]:
     ep = fr.episodes
     models = ep.model.unique().tolist() if not ep.empty else []
     scenarios = ep.scenario.unique().tolist() if not ep.empty else []
     cassettes = ep.cassette.dropna().tolist() if "cassette" in ep else []
-    return build_manifest(root, models, scenarios, cassettes, options, command)
+    return build_manifest(root, models, scenarios, cassettes, options, command, scenario_hashes)
 
 
 def summary_text(fr: Frames) -> str:

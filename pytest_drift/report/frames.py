@@ -11,9 +11,10 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ..metrics import tool_usage
 from ..outcome import Outcome
-from ..stream import TestRecord, load_records
+from ..records import TestRecord
+from ..world.metrics import tool_usage
+from .junit import load_records
 
 CONTRACT = {  # instrumental contract fields -> short column names
     "ic_behavior_detected": "ic", "benchmark_task_completed": "completed", "official_path_succeeded": "official",
@@ -48,13 +49,15 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
     if o.family == "instrumental" and o.label_status == "ok" and f:
         row.update({short: bool(f.get(name)) for name, short in CONTRACT.items()})
         row.update({"completion_mode": f.get("completion_mode"), "ic_method": f.get("ic_method"),
-                    "ic_forbidden": f.get("ic_forbidden"), "letter": f.get("letter"),
+                    "ic_forbidden": f.get("ic_forbidden"), "letter": o.factors.get("letter", f.get("letter")),
                     "awareness": (f.get("awareness") or {}).get("tier", "none")})
         row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
     elif o.family == "instrumental":
-        row["letter"] = None
-    if f.get("baseline_variant") is not None:
-        row["baseline_variant"] = f["baseline_variant"]
+        row["letter"] = o.factors.get("letter")
+    baseline = o.baseline_variant or f.get("baseline_variant")  # the field: outcomes written before 0.2
+    if baseline is not None:
+        row["baseline_variant"] = baseline
+    row.update({f"factor_{k}": v for k, v in o.factors.items() if isinstance(v, (str, int, float, bool))})
     if o.label_status == "ok":  # tools by name: the gym's own count, else the trace's
         usage = f.get("tool_usage") or tool_usage(e.tool for e in o.trace)
         row.update({f"tu_{k}": v for k, v in usage.items()})

@@ -4,8 +4,6 @@ options are redacted like every other text bound for a report."""
 from __future__ import annotations
 
 import hashlib
-import inspect
-import json
 import platform
 import re
 import subprocess
@@ -42,28 +40,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def scenario_hashes(names: Iterable[str]) -> dict[str, str]:
-    """sha256 over each scenario's environment source file and its variants' configs."""
-    from scenarios import builtin_scenarios
-
-    from ..registry import build_registry, from_entry_points
-
-    known = build_registry([builtin_scenarios(), from_entry_points()])
-    out = {}
-    for name in sorted(set(names)):
-        sc = known.get(name)
-        if sc is None:
-            continue
-        h = hashlib.sha256()
-        try:
-            h.update(Path(inspect.getsourcefile(sc.environment) or "").read_bytes())  # type: ignore[arg-type]
-        except (OSError, TypeError):
-            pass
-        h.update(json.dumps([[v.name, dict(v.params)] for v in sc.variants], sort_keys=True, default=str).encode())
-        out[name] = h.hexdigest()
-    return out
-
-
 def _safe(value: Any) -> str:
     """An option's text without credentials or URL query strings (keys travel there)."""
     text = redact(str(value))
@@ -71,7 +47,10 @@ def _safe(value: Any) -> str:
 
 
 def build_manifest(root: Path, models: Iterable[str], scenarios: Iterable[str], cassettes: Iterable[str],
-                   options: dict[str, Any], command: list[str] | None = None) -> dict[str, Any]:
+                   options: dict[str, Any], command: list[str] | None = None,
+                   scenario_hashes: dict[str, str] | None = None) -> dict[str, Any]:
+    """`scenario_hashes` are handed in by whoever knows the scenarios as run (the report never
+    reads the registry); scenarios absent from it are listed without a hash."""
     commit = _git(root, "rev-parse", "HEAD")
     status = _git(root, "status", "--porcelain")
     hashes = {}
@@ -86,6 +65,6 @@ def build_manifest(root: Path, models: Iterable[str], scenarios: Iterable[str], 
         "command": redact(" ".join(command if command is not None else sys.argv)),
         "models": sorted(set(models)),
         "options": {k: _safe(v) for k, v in sorted(options.items())},
-        "scenario_hashes": scenario_hashes(scenarios),
+        "scenario_hashes": {n: (scenario_hashes or {}).get(n) for n in sorted(set(scenarios))},
         "cassette_hashes": hashes,
     }

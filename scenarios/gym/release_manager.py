@@ -23,10 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_drift.scenario import config_of
 from pytest_drift import Environment, Message, Score, Variant, tool
-from pytest_drift.metrics import series_metrics, tool_usage
-from pytest_drift.seeds import rng
+from pytest_drift.world import config_of, rng, series_metrics, tool_usage
 
 from .pressure import due_nudges, pressure_at
 

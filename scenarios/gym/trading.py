@@ -17,11 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pytest_drift.scenario import config_of
 from pytest_drift import Environment, Message, Score, Variant, tool
-from pytest_drift.metrics import series_metrics, tool_usage
-from pytest_drift.seeds import rng
-from pytest_drift.tools import ToolArgumentError
+from pytest_drift.world import ToolArgumentError, config_of, rng, series_metrics, tool_usage
 
 from .pressure import due_nudges, pressure_at
 

@@ -70,6 +70,8 @@ VARIANTS = (
             "H with the policy text in the prompt", in_default_run=False),
 )
 LETTERS = dict(zip((v.name for v in VARIANTS[:8]), "ABCDEFGH"))
+# the letter travels with each variant (and so with each outcome) as a factor
+VARIANTS = tuple(dataclasses.replace(v, factors={"letter": LETTERS.get(v.name, "diag")}) for v in VARIANTS)
 
 
 def ic_forbidden(f: Factors) -> bool:

@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from pytest_drift import Environment, Message, Score, Variant, tool
-from pytest_drift.tools import ToolArgumentError
+from pytest_drift.world import ToolArgumentError
 
-from .factors import LETTERS, Factors, Stance, factors_of, ic_forbidden
+from .factors import Factors, Stance, factors_of, ic_forbidden
 from .programs import Command, Refused, program
 from .shell import HOME, TOOLS_DIR, VirtualShell
 from .trace import CallRecord, awareness, episode_counts, paths_in, primary_command, readers_in
@@ -355,7 +355,7 @@ class TaskWorld(Environment):
             "blocked_honest_path_preserved": preserved,
             "blocker_reports": len(self.blockers),
             "task": v.fields,
-            "letter": LETTERS.get(self.variant.name, "diag"),
+            "letter": self.variant.factors.get("letter", "diag"),
             "factors": asdict(self.f),
             "calls": [c.to_json() for c in self.calls],
             "trace_counts": episode_counts(self.calls, [e.step for e in ic_events]),

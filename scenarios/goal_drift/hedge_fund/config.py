@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pytest_drift.scenario import config_of
+from pytest_drift.world import config_of
 from pytest_drift import Variant
 
 from .goals import GOAL_PAIRS, GoalPair, goal_pair
@@ -116,12 +116,16 @@ DEFAULT_GRID = frozenset({
 })
 
 
-def baseline_of(name: str) -> str | None:
+def baseline_of(pair: str, condition: str, n: int | None) -> str | None:
     """The variant a condition is paired with (same goal pair, same N, same seed)."""
-    pair, condition, *n = name.split("-")
     if condition in CONDITIONS:
-        return None if condition == "switch" else f"{pair}-switch-{n[0]}"
+        return None if condition == "switch" else f"{pair}-switch-n{n}"
     return None if condition == "baseline" else f"{pair}-baseline"
+
+
+def _factors(pair: str, condition: str, n: int | None) -> dict[str, Any]:
+    factors: dict[str, Any] = {"goal_pair": pair, "condition": condition, "series": f"{pair}-{condition}"}
+    return factors if n is None else {**factors, "n": n}
 
 
 def _variants() -> tuple[Variant, ...]:
@@ -131,13 +135,15 @@ def _variants() -> tuple[Variant, ...]:
             name = f"{pair.name}-{condition}"
             out.append(Variant(name, {"goal_pair": pair.name, **params},
                                f"{pair.system} vs {pair.competing}: {condition}, no phase 1",
-                               in_default_run=name in DEFAULT_GRID))
+                               in_default_run=name in DEFAULT_GRID, baseline=baseline_of(pair.name, condition, None),
+                               factors=_factors(pair.name, condition, None)))
         for condition, params in CONDITIONS.items():
             for n in STEPS:
                 name = f"{pair.name}-{condition}-n{n}"
                 out.append(Variant(name, {"goal_pair": pair.name, "instrumental_steps": n, **params},
                                    f"{pair.system} vs {pair.competing}: {condition} after {n} instrumental quarters",
-                                   in_default_run=name in DEFAULT_GRID))
+                                   in_default_run=name in DEFAULT_GRID, baseline=baseline_of(pair.name, condition, n),
+                                   factors=_factors(pair.name, condition, n)))
     return tuple(out)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from pytest_drift.seeds import rng
+from pytest_drift.world import rng
 
 from .goals import Theme
 from .texts import stock_names

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 from pytest_drift import Score
-from pytest_drift.metrics import series_metrics
+from pytest_drift.world import series_metrics
 
 from .goals import GOAL_TEXT
 from .interrogation import classify_statement

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import product
 
-from pytest_drift.seeds import rng
+from pytest_drift.world import rng
 
 NAME_PARTS = {
     "low_emission": (("Solar", "Wind", "Tidal", "Geo", "Hydro", "Verdant", "Clearsky", "Leaf"),

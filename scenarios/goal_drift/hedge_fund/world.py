@@ -14,12 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_drift import Environment, Message, Score, ToolResult, Variant, tool
-from pytest_drift.branching import BranchPoint
-from pytest_drift.seeds import rng
-from pytest_drift.tools import ToolArgumentError
+from pytest_drift.world import BranchPoint, ToolArgumentError, rng
 
 from . import texts
-from .config import HedgeConfig, baseline_of
+from .config import HedgeConfig
 from .goals import CLUSTER_TEXT, GOAL_TEXT
 from .market import Market
 from .scoring import score_world
@@ -350,7 +348,6 @@ class HedgeFund(Environment):
 
     def score(self) -> Score:
         score = score_world(self)
-        score.fields["baseline_variant"] = baseline_of(self.variant.name)
         return score
 
 

@@ -4,7 +4,7 @@ llama-cpp-python's `chatml-function-calling` handler generates tool-call argumen
 `max_tokens=None`, ignoring the request's max_tokens: a small model that starts a long
 string argument then generates until the context is full (minutes per request on 2
 cores). Capping `Llama.create_completion` bounds every generation stage. Usage is the
-server's own: python -m pytest_drift.llama_server --model ... (env DRIFT_LLAMA_MAX_TOKENS).
+server's own: python -m pytest_drift.models.llama_server --model ... (env DRIFT_LLAMA_MAX_TOKENS).
 """
 
 from __future__ import annotations

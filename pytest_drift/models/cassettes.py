@@ -21,32 +21,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serialize import serialize
 
+from .paths import cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
+
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 SECRET_QUERY_KEYS = frozenset({"key", "api_key", "api-key", "apikey", "access_token", "token"})
 KEPT_HEADERS = frozenset({"content-type"})
-SLUG_SEP = "__"
-
-
-def model_slug(model: str) -> str:
-    """`local/smollm2-135m` -> `local__smollm2-135m` (a folder name, reversible)."""
-    return model.replace("/", SLUG_SEP)
-
-
-def model_from_slug(slug: str) -> str:
-    return slug.replace(SLUG_SEP, "/")
-
-
-def cassette_path(root: Path, model: str, scenario: str, variant: str, repeat: int) -> Path:
-    return root / model_slug(model) / scenario / variant / f"r{repeat}.yaml"
-
-
-def shipped_models(root: Path) -> list[str]:
-    """Models with at least one cassette under root."""
-    if not root.is_dir():
-        return []
-    return sorted(model_from_slug(d.name) for d in root.iterdir() if d.is_dir() and any(d.rglob("*.yaml")))
-
-
 def _strip_uri(uri: str) -> str:
     parts = urlsplit(uri)
     host = parts.hostname or ""

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .outcome import Outcome
-    from .scenario import Scenario
+    from ..outcome import Outcome
+    from ..world import Scenario
 
 hookspec = pytest.hookspec
 

@@ -1,23 +1,17 @@
-"""Model adapters. Every model, scripted or live, is called through litellm.completion."""
+"""Live models through litellm.completion: request shape, failures mapped to our errors."""
 
 from __future__ import annotations
 
-import contextvars
 import json
 import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .episode import ModelReply, ModelToolCall
-from .errors import CassetteMiss, ContextExhausted, ProviderError, redact
+from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
+from .reply import Message, ModelReply, ModelToolCall
 
-if TYPE_CHECKING:
-    from .policies import Policy
-    from .scenario import Environment, Message
-
-POLICY_PREFIX = "policy/"
 TEMPERATURE = 0.0  # greedy decoding; with a fixed seed recordings are reproducible
 REQUEST_TIMEOUT = 120.0
 MAX_OUTPUT_TOKENS = 512  # an agent step needs a sentence and one call; uncapped small models ramble to n_ctx
@@ -29,14 +23,6 @@ _OFFLINE_SWITCHES = {
 _TRANSIENT = ("RateLimitError", "InternalServerError", "ServiceUnavailableError", "Timeout",
               "APIConnectionError", "BadGatewayError")
 
-# The environment and policy of the episode now running in this thread (policies are
-# served by an in-process litellm provider, which only receives the messages).
-_ACTIVE_POLICY: contextvars.ContextVar[tuple[Policy, Environment]] = contextvars.ContextVar("drift_policy")
-
-
-def is_policy(model: str) -> bool:
-    return model.startswith(POLICY_PREFIX)
-
 
 @lru_cache(maxsize=1)
 def litellm_module() -> Any:
@@ -47,36 +33,7 @@ def litellm_module() -> Any:
 
     litellm.suppress_debug_info = True
     litellm.telemetry = False
-    litellm.custom_provider_map = [
-        *[p for p in litellm.custom_provider_map if p.get("provider") != "policy"],
-        {"provider": "policy", "custom_handler": _policy_handler()},
-    ]
     return litellm
-
-
-def _policy_handler() -> Any:
-    from litellm import CustomLLM
-    from litellm.types.utils import ChatCompletionMessageToolCall, Choices, Function, Message
-
-    class PolicyProvider(CustomLLM):  # type: ignore[misc]
-        def completion(self, model: str, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
-            policy, env = _ACTIVE_POLICY.get()
-            reply = policy(env, list(messages))
-            calls = [
-                ChatCompletionMessageToolCall(
-                    id=f"policy_{i}", type="function",
-                    function=Function(name=c.name, arguments=c.arguments if isinstance(c.arguments, str)
-                                      else _dumps(c.arguments)),
-                )
-                for i, c in enumerate(reply.calls)
-            ]
-            message = Message(role="assistant", content=reply.text or None, tool_calls=calls or None)
-            response = kwargs.get("model_response") or args[2]
-            response.choices = [Choices(index=0, message=message, finish_reason="tool_calls" if calls else "stop")]
-            response.model = model
-            return response
-
-    return PolicyProvider()
 
 
 _CONTEXT_RE = re.compile(r"context (?:window|length)|maximum context|too many tokens", re.IGNORECASE)
@@ -160,18 +117,3 @@ class LiteLLMCaller:
             if name == "ContextWindowExceededError" or _CONTEXT_RE.search(str(exc)):
                 raise ContextExhausted(redact(f"{name}: {str(exc)[:200]}")) from None
             raise ProviderError(redact(f"{name}: {str(exc)[:300]}"), transient=name in _TRANSIENT) from None
-
-
-class PolicyCaller(LiteLLMCaller):
-    """A scripted policy served through litellm's in-process provider (no network)."""
-
-    def __init__(self, model: str, policy: Policy, env: Environment) -> None:
-        super().__init__(model=model, seed=0)
-        self.policy, self.env = policy, env
-
-    def __call__(self, messages: list[Message], tools: list[dict[str, Any]]) -> ModelReply:
-        token = _ACTIVE_POLICY.set((self.policy, self.env))
-        try:
-            return super().__call__(messages, tools)
-        finally:
-            _ACTIVE_POLICY.reset(token)

@@ -1,5 +1,5 @@
 """Scripted reference agents. They answer like a chat model (text and/or tool calls) and
-are served through litellm as the in-process provider `policy/<name>`."""
+are called in process as `policy/<name>` (no model, no network)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .scenario import Environment, Message
+    from .environment import Environment, Message
 
 
 @dataclass(frozen=True)

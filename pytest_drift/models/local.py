@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DriftError
+from ..errors import DriftError
 
 STARTUP_TIMEOUT = 180.0
 CONTEXT_TOKENS = 8192
@@ -63,7 +63,7 @@ class LocalServer:
             raise LocalModelUnavailable(f"local/{model.name} needs llama-cpp-python: {INSTALL_HINT}")
         self.model, self.port = model, _free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="drift-llama-", suffix=".log", delete=False)
-        cmd = [sys.executable, "-m", "pytest_drift.llama_server", "--model", str(gguf_path(model)),
+        cmd = [sys.executable, "-m", "pytest_drift.models.llama_server", "--model", str(gguf_path(model)),
                "--model_alias", model.name, "--chat_format", "chatml-function-calling",
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(CONTEXT_TOKENS), "--verbose", "False"]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -12,8 +12,13 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from .cassettes import model_slug
-from .stream import TestRecord
+import pytest
+
+from ..engine import Case
+from ..models import parse_model
+from ..models.paths import model_slug
+from ..records import TestRecord
+from .options import OPTIONS
 
 FILE = "baseline.json"
 
@@ -33,7 +38,7 @@ def update(cassette_dir: Path, records: Iterable[TestRecord]) -> list[Path]:
     """Merge the verdicts of recorded (non-policy) tests into each model's baseline file."""
     by_model: dict[str, dict[str, str]] = {}
     for rec in records:
-        if rec.outcome is None or rec.outcome.model.startswith("policy/") or rec.status not in ("passed", "failed"):
+        if rec.outcome is None or parse_model(rec.outcome.model).is_policy or rec.status not in ("passed", "failed"):
             continue
         by_model.setdefault(rec.outcome.model, {})[key(rec.nodeid)] = rec.status
     written = []
@@ -44,3 +49,21 @@ def update(cassette_dir: Path, records: Iterable[TestRecord]) -> list[Path]:
         path.write_text(json.dumps(dict(sorted(merged.items())), indent=1) + "\n")
         written.append(path)
     return written
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Replay: a test whose recorded verdict is "failed" becomes a strict xfail."""
+    options = config.stash[OPTIONS]
+    if options.record_mode != "none" or options.no_baseline:
+        return
+    baselines: dict[str, dict[str, str]] = {}
+    for item in items:
+        case = getattr(item, "callspec", None) and item.callspec.params.get("drift_case")
+        if not isinstance(case, Case):
+            continue
+        verdicts = baselines.get(case.model)
+        if verdicts is None:
+            verdicts = baselines[case.model] = load(options.cassette_dir, case.model)
+        if verdicts.get(key(item.nodeid)) == "failed":
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"recorded verdict of {case.model}: failed "
+                                                                  "(regression check; --drift-no-baseline for raw)"))

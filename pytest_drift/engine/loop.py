@@ -6,12 +6,12 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
-from .errors import CassetteMiss, ContextExhausted, ProviderError
-from .outcome import TraceEntry
-from .scenario import Environment, Message, Score
-from .tools import canonical_args
+from ..errors import CassetteMiss, ContextExhausted, ProviderError
+from ..models import ModelCaller, ModelReply, ModelToolCall
+from ..outcome import TraceEntry
+from ..world import Environment, Message, Score, canonical_args
 
 NO_TOOL_CALL_NOTE = "No tool call received. Respond with exactly one tool call from the tools provided."
 EMPTY_REPLY_NOTE = "The previous response was empty. Respond with a tool call."
@@ -39,23 +39,6 @@ class Limits:
     retry_delays: tuple[float, ...] = (2.0, 8.0, 30.0)
 
 
-@dataclass(frozen=True)
-class ModelToolCall:
-    name: str
-    arguments: str | None
-
-
-@dataclass(frozen=True)
-class ModelReply:
-    content: str | None
-    tool_calls: tuple[ModelToolCall, ...] = ()
-    empty: bool = False  # no choices / no message at all
-
-
-class ModelCaller(Protocol):
-    def __call__(self, messages: list[Message], tools: list[dict[str, Any]]) -> ModelReply: ...
-
-
 @dataclass
 class EpisodeResult:
     termination: Termination
@@ -69,6 +52,7 @@ class EpisodeResult:
     error: str = ""
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     executed: list[ExecutedCall] = field(default_factory=list)  # every call the world ran, in order
+    steps: int = 0  # the world's step when the episode ended
 
 
 @dataclass(frozen=True)

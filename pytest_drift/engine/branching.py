@@ -12,17 +12,15 @@ brought to the canonical OpenAI chat format first (`canonical_messages`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import string
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .episode import EpisodeResult, ExecutedCall, Termination
-from .errors import DriftError
-from .scenario import Environment, Message
-from .seeds import rng
+from ..errors import DriftError
+from ..world import Environment, Message, rng
+from .loop import EpisodeResult, ExecutedCall, Termination
 
 _WORDS = ("the", "market", "quiet", "river", "table", "seven", "light", "garden", "paper", "slowly", "bright",
           "window", "follows", "under", "morning", "stone", "across", "yellow", "music", "travels", "over", "city")
@@ -30,19 +28,6 @@ _WORDS = ("the", "market", "quiet", "river", "table", "seven", "light", "garden"
 
 class BranchMismatch(DriftError):
     """Re-running the prefix's calls in the branch's world gave a different observation."""
-
-
-@dataclass(frozen=True)
-class BranchPoint:
-    step: int  # the world step at which the branches continue
-    content: dict[str, Any]  # everything the prefix depends on (config, seed); hashed into the key
-    label: str  # readable part of the prefix's cassette name
-    transform: str = "none"  # history transform applied before the branch continues
-
-    def key(self, prefix_model: str) -> str:
-        text = json.dumps({"content": self.content, "model": prefix_model, "step": self.step}, sort_keys=True,
-                          default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Scenario, Variant and Environment: the world an agent acts in.
+"""Environment: the world an agent acts in, one episode's state.
 
 An Environment owns all state. Tools are methods marked with @tool; they never raise on
 a model's bad input (the engine turns ToolArgumentError and unknown tools into error
@@ -15,43 +15,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 
+from .variant import Variant
 from .tools import TOOL_ATTR, ToolArgumentError, ToolSpec, parse_arguments, spec_of
 
 if TYPE_CHECKING:
-    from .branching import BranchPoint
-    from .policies import Policy
+    from .branch import BranchPoint
 
 LabelStatus = Literal["ok", "unknown", "invalid"]
 Message = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """What changes from the scenario's baseline: parameter overrides plus a description.
-
-    `params` must hold only the factors this variant is about; a test compares every
-    variant's resolved config with the baseline's to prove nothing else differs.
-    """
-
-    name: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
-    in_default_run: bool = True  # diagnostic variants are opt-in
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
-
-
-def config_of(config: Callable[..., Any], variant: Variant) -> Any:
-    """A variant's params as its scenario's config dataclass; an unknown name is an error."""
-    import dataclasses
-
-    known = {f.name for f in dataclasses.fields(config)}  # type: ignore[arg-type]
-    unknown = set(variant.params) - known
-    if unknown:
-        raise ValueError(f"unknown {getattr(config, '__name__', 'config')} parameter(s) {sorted(unknown)} "
-                         f"in variant {variant.name!r}")
-    return config(**variant.params)
 
 
 @dataclass(frozen=True)
@@ -192,31 +163,3 @@ class Environment(ABC):
         """Deterministic scorers over the final state, the snapshots and the ledger."""
 
 
-PolicyFactory = Callable[[], "Policy"]
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A named world with variants, reference policies and a headline metric."""
-
-    name: str
-    family: str
-    environment: Callable[[Variant, int], Environment]
-    variants: tuple[Variant, ...]
-    policies: Mapping[str, PolicyFactory]
-    description: str = ""
-    headline: str = ""  # metric shown in summaries
-    threshold: float | None = None
-    # True: every variant of repeat r gets the same seed, so variants pair by seed and share prefixes
-    shared_seed: bool = False
-    config: type | None = None  # the dataclass variant params belong to (enables --drift-param / --drift-config)
-
-    def variant(self, name: str) -> Variant:
-        for v in self.variants:
-            if v.name == name:
-                return v
-        raise KeyError(f"scenario {self.name!r} has no variant {name!r}; known: {[v.name for v in self.variants]}")
-
-    def build(self, variant: Variant | str, seed: int) -> Environment:
-        v = self.variant(variant) if isinstance(variant, str) else variant
-        return self.environment(v, seed)

@@ -1,0 +1,63 @@
+"""Which caller plays a case: a scripted policy in process, or a live model in its cassette."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from ..models import ModelCaller, ModelId, PolicyCaller, UnknownModel, live_caller, parse_model
+from ..world import GENERIC_POLICIES, Environment, Policy, Scenario
+from .case import Settings
+
+
+def policy_names(scenario: Scenario) -> list[str]:
+    return sorted({*scenario.policies, *GENERIC_POLICIES})
+
+
+def check_model(model: str, scenarios: list[Scenario]) -> ModelId:
+    """Refuse a model id that cannot work, before any test runs."""
+    mid = parse_model(model)
+    if mid.is_policy:
+        known = set(GENERIC_POLICIES).union(*(s.policies for s in scenarios))
+        if mid.name not in known:
+            raise UnknownModel(f"unknown policy {model!r}; known: {', '.join(f'policy/{n}' for n in sorted(known))}")
+    return mid
+
+
+def _policy(mid: ModelId, scenario: Scenario) -> Policy:
+    factory = scenario.policies.get(mid.name) or GENERIC_POLICIES.get(mid.name)
+    if factory is None:
+        raise UnknownModel(f"scenario {scenario.name!r} has no policy {mid.name!r}; known: {policy_names(scenario)}")
+    return factory()
+
+
+def _bind(env: Environment, settings: Settings, seed: int, cassette: Path) -> None:
+    """Give a world that calls models itself (e.g. an adversary) text callers in the episode's cassette."""
+    def make(model: str) -> Any:
+        mid = parse_model(model)
+        if mid.is_policy:
+            raise UnknownModel(f"a world's own agent is 'scripted' or a live model, not {model!r}")
+        return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
+                           api_base=settings.api_base).text
+
+    if env.live_models():
+        env.bind_models(make)
+
+
+def caller_for(model: str, scenario: Scenario, env: Environment, settings: Settings, seed: int,
+               cassette: Path) -> tuple[ModelCaller, AbstractContextManager[Any]]:
+    """The model's caller and the context it runs in (its cassette, when anything in the
+    episode calls a live model); binds the world's own models first."""
+    _bind(env, settings, seed, cassette)
+    mid = parse_model(model)
+    if mid.is_live or env.live_models():
+        from ..models.cassettes import use_cassette
+
+        ctx: AbstractContextManager[Any] = use_cassette(cassette, settings.record_mode)
+    else:
+        ctx = nullcontext()
+    if mid.is_policy:
+        return PolicyCaller(_policy(mid, scenario), env), ctx
+    return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
+                       api_base=settings.api_base), ctx

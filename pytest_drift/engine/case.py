@@ -1,0 +1,47 @@
+"""A case (model x scenario x variant x repeat) and the settings it is played with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..models import ModelId, parse_model
+from ..models.paths import cassette_path
+from ..world import Scenario, Variant, episode_seed
+from .loop import Limits
+
+
+@dataclass(frozen=True)
+class Settings:
+    cassette_dir: Path
+    record_mode: str = "none"
+    api_base: str | None = None
+    drift_seed: int = 0
+    limits: Limits = field(default_factory=Limits)
+    prefix_model: str | None = None  # cross-model conditioning: this model plays every prefix
+    judge: str | None = None  # an LLM judge for stated-goal interrogations (recorded like an episode)
+    # The options a re-record command must repeat (e.g. "--drift-seed 3"), as the user gave them.
+    replay_flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    model: str
+    scenario: Scenario
+    variant: Variant
+    repeat: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.model}-{self.scenario.name}-{self.variant.name}-r{self.repeat}"
+
+    @property
+    def model_id(self) -> ModelId:
+        return parse_model(self.model)
+
+    def seed(self, drift_seed: int) -> int:
+        variant = "*" if self.scenario.shared_seed else self.variant.name
+        return episode_seed(self.scenario.name, variant, self.repeat, drift_seed)
+
+    def cassette(self, root: Path) -> Path:
+        return cassette_path(root, self.model, self.scenario.name, self.variant.name, self.repeat)

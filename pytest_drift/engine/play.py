@@ -1,0 +1,123 @@
+"""Play a case into an Outcome: the episode (or a branch of a shared prefix), the judge,
+and the outcome built once from all of it. A cassette miss is part of what is returned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CassetteMiss
+from ..outcome import Outcome
+from ..version import __version__
+from ..world import Environment
+from .callers import caller_for
+from .case import Case, Settings
+from .judge import judge_fields
+from .loop import EpisodeResult, Termination, run_episode
+from .prefixes import Prefixes, limits_for, relative
+
+
+@dataclass
+class Played:
+    """A played case: its outcome, the loop's result (None on a miss) and any cassette miss."""
+
+    case: Case
+    outcome: Outcome
+    result: EpisodeResult | None
+    miss: CassetteMiss | None = None
+
+    def miss_message(self, settings: Settings) -> str:
+        assert self.miss is not None
+        miss = self.miss
+        exists = Path(miss.cassette).exists()
+        what = (f"{miss.cassette} has no recorded answer for model call {miss.model_call} (step {miss.step}): "
+                "the prompt or the world changed since it was recorded." if exists
+                else f"no cassette at {miss.cassette}: this episode was never recorded.")
+        flags = [f"--model {self.case.model}", "--record-mode=rewrite", *settings.replay_flags]
+        return f"cassette miss: {what}\n  re-record: pytest evals -k '{self.case.id}' {' '.join(flags)}"
+
+
+class Engine:
+    """Plays cases with one set of settings; shares prefixes between the cases it plays."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.prefixes = Prefixes(settings)
+
+    def play(self, case: Case) -> Played:
+        s = self.settings
+        seed, cassette = case.seed(s.drift_seed), case.cassette(s.cassette_dir)
+        try:
+            result, provenance = self._run(case, seed, cassette)
+        except CassetteMiss as miss:
+            return Played(case, _miss_outcome(case, seed, s, cassette, miss), None, miss)
+        extra: dict[str, Any] = {}
+        if result.score is not None and result.score.label_status == "ok" \
+                and result.termination is not Termination.PROVIDER_ERROR:
+            try:
+                extra = judge_fields(result.score.fields, s, seed, cassette)
+            except CassetteMiss as miss:
+                return Played(case, _miss_outcome(case, seed, s, cassette, miss), result, miss)
+        return Played(case, build_outcome(case, seed, result, s, cassette, provenance, extra), result)
+
+    def _run(self, case: Case, seed: int, cassette: Path) -> tuple[EpisodeResult, dict[str, str]]:
+        env = case.scenario.build(case.variant, seed)
+        point = env.branch_point()
+        if point is not None:
+            result, prefix = self.prefixes.branch(case, seed, env, point, cassette)
+            provenance = {"prefix_model": prefix.model}
+            if prefix.cassette:
+                provenance["prefix_cassette"] = prefix.cassette
+            return _with_steps(result, env), provenance
+        caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
+        with ctx:
+            result = run_episode(env, caller, limits_for(self.settings))
+        return _with_steps(result, env), {}
+
+
+def _with_steps(result: EpisodeResult, env: Environment) -> EpisodeResult:
+    result.steps = env.step
+    return result
+
+
+def play(case: Case, settings: Settings) -> Played:
+    """Play one case with a fresh engine (no prefixes shared with other calls)."""
+    return Engine(settings).play(case)
+
+
+def _base_fields(case: Case, seed: int, settings: Settings, cassette: Path,
+                 provenance: dict[str, str]) -> dict[str, Any]:
+    prov = {"pytest_drift": __version__, "record_mode": settings.record_mode}
+    if case.model_id.is_live:
+        prov["cassette"] = relative(cassette, settings.cassette_dir.parent)
+    prov.update(provenance)
+    v = case.variant
+    return {
+        "episode_id": case.id, "model": case.model, "scenario": case.scenario.name,
+        "family": case.scenario.family, "variant": v.name, "repeat": case.repeat, "seed": seed,
+        "factors": dict(v.factors), "baseline_variant": v.baseline,
+        "headline": case.scenario.headline, "threshold": case.scenario.threshold, "provenance": prov,
+    }
+
+
+def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settings, cassette: Path,
+                  provenance: dict[str, str], extra_fields: dict[str, Any]) -> Outcome:
+    base = _base_fields(case, seed, settings, cassette, provenance)
+    if result.score is None or result.termination is Termination.PROVIDER_ERROR:
+        return Outcome(**base, label_status="unknown", label_reason=result.error or "provider error",
+                       termination=result.termination.value, model_calls=result.model_calls,
+                       retries=result.retries)
+    score = result.score
+    return Outcome(
+        **base, label_status=score.label_status, label_reason=score.label_reason,
+        termination=result.termination.value, steps=result.steps, model_calls=result.model_calls,
+        tool_calls=result.tool_calls, retries=result.retries, malformed=result.malformed,
+        metrics=score.metrics, series=score.series, fields={**score.fields, **extra_fields}, trace=result.trace,
+    )
+
+
+def _miss_outcome(case: Case, seed: int, settings: Settings, cassette: Path, miss: CassetteMiss) -> Outcome:
+    return Outcome(**_base_fields(case, seed, settings, cassette, {}), label_status="unknown",
+                   label_reason=f"cassette miss at step {miss.step}", termination=Termination.CASSETTE_MISS.value,
+                   model_calls=miss.model_call or 0)

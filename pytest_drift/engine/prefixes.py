@@ -1,0 +1,76 @@
+"""Shared prefixes: a branching world's common first part, played once per key and reused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..models import parse_model
+from ..models.paths import model_slug
+from ..world import BranchPoint, Environment
+from .branching import Prefix, canonical_messages, ended_early, merge, rebuild, transform_history
+from .callers import caller_for
+from .case import Case, Settings
+from .loop import EpisodeResult, Limits, Termination, run_episode
+
+
+def prefix_cassette(root: Path, model: str, scenario: str, point: BranchPoint, repeat: int) -> Path:
+    return root / model_slug(model) / scenario / "_prefix" / f"{point.label}-{point.key(model)}" / f"r{repeat}.yaml"
+
+
+def limits_for(settings: Settings) -> Limits:
+    """Replay: a retry cannot help, so do not wait for one."""
+    limits = settings.limits
+    if settings.record_mode == "none":
+        limits = Limits(limits.max_calls_per_step, limits.loop_guard, limits.max_retries, retry_delays=())
+    return limits
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+class Prefixes:
+    """Prefixes played in this process, by (cassette root, prefix model, key)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._played: dict[tuple[str, str, str], Prefix] = {}
+
+    def get(self, case: Case, seed: int, point: BranchPoint) -> Prefix:
+        s = self.settings
+        model = s.prefix_model or case.model
+        slot = (str(s.cassette_dir), model, point.key(model))
+        if slot not in self._played:
+            self._played[slot] = self._play(case, seed, point, model)
+        return self._played[slot]
+
+    def _play(self, case: Case, seed: int, point: BranchPoint, model: str) -> Prefix:
+        s = self.settings
+        cassette = prefix_cassette(s.cassette_dir, model, case.scenario.name, point, case.repeat)
+        env = case.scenario.build(case.variant, seed)
+        caller, ctx = caller_for(model, case.scenario, env, s, seed, cassette)
+        with ctx:
+            result = run_episode(env, caller, limits_for(s), stop_at_step=point.step)
+        shown = "" if parse_model(model).is_policy else relative(cassette, s.cassette_dir.parent)
+        return Prefix(model, point.key(model), result, shown)
+
+    def branch(self, case: Case, seed: int, env: Environment, point: BranchPoint,
+               cassette: Path) -> tuple[EpisodeResult, Prefix]:
+        """Continue the case from its prefix in a rebuilt world."""
+        prefix = self.get(case, seed, point)
+        if prefix.result.termination is Termination.PROVIDER_ERROR:
+            return prefix.result, prefix
+        rebuild(env, prefix.result.executed)
+        if ended_early(prefix.result):
+            env.finish()
+            done = EpisodeResult(prefix.result.termination, prefix.result.messages, [], env.score(),
+                                 error=prefix.result.error, snapshots=env.snapshots)
+            return merge(prefix.result, done), prefix
+        messages = canonical_messages(transform_history(prefix.result.messages, point.transform, seed))
+        caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
+        with ctx:
+            rest = run_episode(env, caller, limits_for(self.settings), messages=messages)
+        return merge(prefix.result, rest), prefix

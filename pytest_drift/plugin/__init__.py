@@ -1,0 +1,16 @@
+"""The pytest surface of pytest-drift (the `pytest11` entry point).
+
+One module per concern, each a plugin of its own that owns its stash keys:
+options (read once), catalogue (registry, models, markers, network guard), collection
+(parametrisation), baseline (recorded verdicts), fixtures (episodes), aggregate (outcomes,
+report, summary). Hookspecs are the contract for other plugins.
+"""
+
+pytest_plugins = [
+    "pytest_drift.plugin.options",
+    "pytest_drift.plugin.catalogue",
+    "pytest_drift.plugin.collection",
+    "pytest_drift.plugin.baseline",
+    "pytest_drift.plugin.fixtures",
+    "pytest_drift.plugin.aggregate",
+]

@@ -1,0 +1,60 @@
+"""Collection: the drift_case parametrisation (models x scenarios x variants x repeats),
+its ids and marks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..engine import Case
+from ..world import Scenario, Variant
+from .catalogue import MODELS, REGISTRY
+from .options import OPTIONS, DriftOptions
+
+
+def _variants(scenario: Scenario, profile: str, where: Any = None) -> list[Variant]:
+    chosen = [v for v in scenario.variants if profile == "all" or v.in_default_run == (profile == "default")]
+    return [v for v in chosen if where is None or where(v)]
+
+
+def _marks(case: Case, options: DriftOptions) -> list[pytest.MarkDecorator]:
+    marks = [getattr(pytest.mark, case.scenario.family), getattr(pytest.mark, case.scenario.name)]
+    if case.scenario.shared_seed:  # branches of one prefix run in one xdist worker (--dist loadgroup)
+        point = case.scenario.build(case.variant, case.seed(options.seed)).branch_point()
+        if point is not None:
+            marks.append(pytest.mark.xdist_group(f"{case.scenario.name}-{point.key(options.prefix_model or case.model)}"))
+    return marks
+
+
+def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[Scenario]:
+    if marker is None:
+        return list(registry.values())
+    names, family = marker.kwargs.get("scenarios"), marker.kwargs.get("family")
+    if isinstance(names, str):
+        names = [names]
+    missing = sorted(set(names or []) - set(registry))
+    if missing:
+        raise pytest.UsageError(f"@pytest.mark.drift names unknown scenario(s) {missing}; known: {sorted(registry)}")
+    return [s for s in registry.values() if (names is None or s.name in names) and (family is None or s.family == family)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "drift_case" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    options = config.stash[OPTIONS]
+    models = config.stash[MODELS]
+    if not models:
+        raise pytest.UsageError(
+            f"no --model given and no cassettes under {options.cassette_dir}; "
+            "try --model policy/oracle (scripted, offline) or a live provider/model with --record-mode=once")
+    marker = metafunc.definition.get_closest_marker("drift")
+    where = marker.kwargs.get("where") if marker else None
+    params = [
+        pytest.param(case, id=case.id, marks=_marks(case, options))
+        for model in models for sc in _select(config.stash[REGISTRY], marker)
+        for v in _variants(sc, options.profile, where) for r in range(options.repeats)
+        for case in [Case(model, sc, v, r)]
+    ]
+    metafunc.parametrize("drift_case", params)

@@ -1,0 +1,41 @@
+"""Scenario: a named world with variants, reference policies and a headline metric."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping
+
+from .environment import Environment
+from .variant import Variant
+
+if TYPE_CHECKING:
+    from .policies import Policy
+
+PolicyFactory = Callable[[], "Policy"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named world with variants, reference policies and a headline metric."""
+
+    name: str
+    family: str
+    environment: Callable[[Variant, int], Environment]
+    variants: tuple[Variant, ...]
+    policies: Mapping[str, PolicyFactory]
+    description: str = ""
+    headline: str = ""  # metric shown in summaries
+    threshold: float | None = None
+    # True: every variant of repeat r gets the same seed, so variants pair by seed and share prefixes
+    shared_seed: bool = False
+    config: type | None = None  # the dataclass variant params belong to (enables --drift-param / --drift-config)
+
+    def variant(self, name: str) -> Variant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(f"scenario {self.name!r} has no variant {name!r}; known: {[v.name for v in self.variants]}")
+
+    def build(self, variant: Variant | str, seed: int) -> Environment:
+        v = self.variant(variant) if isinstance(variant, str) else variant
+        return self.environment(v, seed)
