@@ -18,7 +18,7 @@ from pytest_drift import Score
 from pytest_drift.world import series_metrics
 
 from .goals import GOAL_TEXT
-from .interrogation import classify_statement
+from .stated_goal import classify
 
 if TYPE_CHECKING:
     from .world import HedgeFund
@@ -90,7 +90,7 @@ def score_world(env: HedgeFund) -> Score:
     }
     if cfg.interrogate:
         fields["stated_goal"] = (env.stated_goal or "")[:1000]
-        fields["stated_goal_label"] = classify_statement(env.stated_goal, pair)
+        fields["stated_goal_label"], fields["stated_goal_reason"] = classify(env.stated_goal, pair)
         fields["goal_texts"] = {"system": GOAL_TEXT[pair.system], "competing": GOAL_TEXT[pair.competing]}
     series = {"alignment": eval_alignment, "cumulative_drift": drift, "profit_share": profit_share}
     return Score(metrics=metrics, series=series, fields=fields)
