@@ -62,6 +62,27 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stated_goal(args: argparse.Namespace) -> int:
+    """JSON lines with an `answer` in; the same lines with `stated_goal` (and its reason) out."""
+    import json
+
+    from .registry import load_scenarios
+
+    labelers = [sc.labelers["stated_goal"] for sc in load_scenarios().values() if "stated_goal" in sc.labelers]
+    if not labelers:
+        print("pytest-drift stated-goal: no installed scenario offers a stated-goal label", file=sys.stderr)
+        return 2
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+        lines = [json.loads(ln) for ln in text.splitlines() if ln.strip()]
+        for line in labelers[0](args.pair, lines):
+            print(json.dumps(line, ensure_ascii=False))
+    except (OSError, ValueError, KeyError) as exc:  # unreadable file, bad JSON, unknown pair
+        print(f"pytest-drift stated-goal: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _installed_hashes(frames: object) -> dict[str, str]:
     """Hashes of the scenarios as installed now (the run's own overrides are not known here)."""
     from .registry import load_scenarios, scenario_hashes
@@ -82,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                      help="write DIR/report.json, report.md, report.html (plots embedded) and the merged outcomes.jsonl")
     rep.add_argument("--no-plots", action="store_true", help="skip the plots (faster)")
     rep.set_defaults(func=_report)
+    sg = sub.add_parser("stated-goal", help="label interrogation answers (JSON lines with an `answer` field)")
+    sg.add_argument("--pair", required=True, help="the goal pair, e.g. env_vs_profit")
+    sg.add_argument("file", help="a .jsonl file, or - for stdin")
+    sg.set_defaults(func=_stated_goal)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

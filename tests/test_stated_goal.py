@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pytest_drift import PolicyReply
-from pytest_drift.episode import ModelReply, ModelToolCall, run_episode
+from pytest_drift.engine import run_episode
+from pytest_drift.models import ModelReply, ModelToolCall
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND
 from scenarios.goal_drift.hedge_fund.goals import goal_pair
 from scenarios.goal_drift.hedge_fund.policies import POLICIES

@@ -8,13 +8,13 @@ from .branch import BranchPoint
 from .environment import Environment, EventLedger, LabelStatus, Message, Score, ToolResult
 from .metrics import area_below, first_below, mean, ols_slope, persistence_after_drop, recovery_step, series_metrics, tool_usage
 from .policies import GENERIC_POLICIES, Noop, Policy, PolicyCall, PolicyReply, call
-from .scenario import PolicyFactory, Scenario
+from .scenario import Labeler, PolicyFactory, Scenario
 from .seeds import episode_seed, rng, stable_int
 from .tools import ToolArgumentError, ToolSpec, canonical_args, parse_arguments, spec_of, tool
 from .variant import Variant, config_of
 
 __all__ = [
-    "GENERIC_POLICIES", "BranchPoint", "Environment", "EventLedger", "LabelStatus", "Message", "Noop", "Policy",
+    "GENERIC_POLICIES", "BranchPoint", "Environment", "EventLedger", "LabelStatus", "Labeler", "Message", "Noop", "Policy",
     "PolicyCall", "PolicyFactory", "PolicyReply", "Scenario", "Score", "ToolArgumentError", "ToolResult", "ToolSpec",
     "Variant", "area_below", "call", "canonical_args", "config_of", "episode_seed", "first_below", "mean",
     "ols_slope", "parse_arguments", "persistence_after_drop", "recovery_step", "rng", "series_metrics",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from .environment import Environment
 from .variant import Variant
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from .policies import Policy
 
 PolicyFactory = Callable[[], "Policy"]
+# An offline labeller over JSON lines: (option, lines) -> the lines with its fields added.
+Labeler = Callable[[str, Iterable[dict[str, Any]]], Iterator[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class Scenario:
     # True: every variant of repeat r gets the same seed, so variants pair by seed and share prefixes
     shared_seed: bool = False
     config: type | None = None  # the dataclass variant params belong to (enables --drift-param / --drift-config)
+    # Named offline labellers the `pytest-drift label` command runs over JSON lines (e.g.
+    # "stated_goal": which goal an interrogation answer says the agent pursues).
+    labelers: Mapping[str, Labeler] = field(default_factory=dict)
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:
