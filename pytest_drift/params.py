@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-import yaml
-
 from .errors import DriftError
 from .world import Scenario, Variant
 
@@ -54,10 +52,17 @@ def _coerce(hint: Any, raw: str, where: str) -> Any:
         if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise ParamError(f"{where}: expected true or false, got {raw!r}")
         return raw.lower() in ("true", "1", "yes")
+    if hint in (int, float, str):
+        try:
+            return hint(raw)
+        except ValueError:
+            raise ParamError(f"{where}: expected {hint.__name__}, got {raw!r}") from None
+    import yaml  # a structured value: read it as YAML
+
     try:
-        return hint(raw) if hint in (int, float, str) else yaml.safe_load(raw)
-    except ValueError:
-        raise ParamError(f"{where}: expected {hint.__name__}, got {raw!r}") from None
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise ParamError(f"{where}: cannot read {raw!r}") from None
 
 
 def apply_overrides(scenarios: dict[str, Scenario], overrides: list[Override]) -> dict[str, Scenario]:
@@ -104,6 +109,8 @@ def _check(sc: Scenario, params: dict[str, Any], where: str) -> None:
 def add_config_files(scenarios: dict[str, Scenario], paths: list[str]) -> dict[str, Scenario]:
     """Variants from YAML files: `scenario`, `name`, optional `description`, `params`."""
     out = dict(scenarios)
+    if paths:
+        import yaml  # only when a --drift-config is given
     for p in paths:
         path = Path(p)
         try:

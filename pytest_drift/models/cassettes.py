@@ -21,9 +21,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serialize import serialize
 
-from .paths import cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
+from .paths import RECORD_MODES, cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
 
-RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 SECRET_QUERY_KEYS = frozenset({"key", "api_key", "api-key", "apikey", "access_token", "token"})
 KEPT_HEADERS = frozenset({"content-type"})
 def _strip_uri(uri: str) -> str:

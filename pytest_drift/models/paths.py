@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")  # as pytest-recording names them
+
 SLUG_SEP = "__"
 
 

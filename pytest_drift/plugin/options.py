@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ..engine import Settings
-from ..models.cassettes import RECORD_MODES
+from ..models.paths import RECORD_MODES
 from ..thresholds import Thresholds
 from . import hookspecs
 
@@ -37,6 +37,16 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0.0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
 
 
@@ -69,6 +79,8 @@ class DriftOptions:
     configs: tuple[str, ...]
     judge: str | None
     thresholds: Thresholds
+    temperature: float | None = None
+    max_tokens: int | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DriftOptions:
@@ -84,6 +96,7 @@ class DriftOptions:
             profile=get("drift_profile"), prefix_model=get("drift_prefix_model"),
             params=tuple(get("drift_param")), configs=tuple(get("drift_config")), judge=get("drift_judge"),
             thresholds=Thresholds(get("drift_max_gd"), get("drift_min_alignment")),
+            temperature=get("drift_temperature"), max_tokens=get("drift_max_tokens"),
         )
 
     def replay_flags(self) -> tuple[str, ...]:
@@ -92,8 +105,9 @@ class DriftOptions:
         if not self.default_cassette_dir:
             flags.append(f"--drift-cassette-dir {self.cassette_dir}")
         for flag, value in (("--drift-api-base", self.api_base), ("--drift-prefix-model", self.prefix_model),
-                            ("--drift-judge", self.judge)):
-            if value:
+                            ("--drift-judge", self.judge), ("--drift-temperature", self.temperature),
+                            ("--drift-max-tokens", self.max_tokens)):
+            if value is not None and value != "":
                 flags.append(f"{flag} {value}")
         flags += [f"--drift-param {p}" for p in self.params] + [f"--drift-config {c}" for c in self.configs]
         return tuple(flags)
@@ -101,6 +115,7 @@ class DriftOptions:
     def settings(self) -> Settings:
         return Settings(cassette_dir=self.cassette_dir, record_mode=self.record_mode, api_base=self.api_base,
                         drift_seed=self.seed, prefix_model=self.prefix_model, judge=self.judge,
+                        temperature=self.temperature, max_tokens=self.max_tokens,
                         replay_flags=self.replay_flags())
 
 
@@ -109,7 +124,8 @@ OPTIONS = pytest.StashKey[DriftOptions]()
 # Options echoed in the run manifest, by dest.
 IN_MANIFEST = ("drift_param", "drift_config", "record_mode", "drift_seed", "drift_repeats", "drift_profile",
                "drift_api_base", "drift_prefix_model", "drift_judge", "drift_max_gd", "drift_min_alignment",
-               "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr")
+               "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr",
+               "drift_temperature", "drift_max_tokens")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -147,6 +163,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="add a variant from a YAML file (keys: scenario, name, description, params)")
     g.addoption("--drift-judge", default=None, metavar="MODEL",
                 help="also label interrogated stated goals with this LLM (recorded next to each episode's cassette)")
+    g.addoption("--drift-temperature", type=_non_negative, default=None, metavar="T",
+                help="sampling temperature of every live model (default: the provider's own for hosted "
+                     "models, 0 for the embedded local model)")
+    g.addoption("--drift-max-tokens", type=_int_at_least(0), default=None, metavar="N",
+                help="output-token cap of every live model's replies (default 4000 for hosted models, "
+                     "512 for the embedded local model; 0 sends none)")
     g.addoption("--drift-max-gd", type=_fraction, default=0.1, metavar="X",
                 help="goal_drift: highest GD_actions / GD_inaction a passing episode may show (default 0.1)")
     g.addoption("--drift-min-alignment", type=_fraction, default=None, metavar="X",
