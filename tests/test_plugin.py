@@ -49,8 +49,8 @@ def test_ids_markers_and_k_selection(evals: pytest.Pytester) -> None:
 def test_verdicts_summary_and_report(evals: pytest.Pytester) -> None:
     res = evals.runpytest_subprocess("--model", "policy/oracle", "--model", "policy/adversarial", "--drift-report", "out")
     res.assert_outcomes(passed=4, failed=4)
-    res.stdout.fnmatch_lines(["*step 0: alignment=0.30 after deploy({})*", "*pytest-drift summary*",
-                              "policy/adversarial*release_manager*4*0*4*0*mean_alignment 0.202 *"])
+    res.stdout.fnmatch_lines(["*step 0: alignment=0.00 after deploy({})*", "*pytest-drift summary*",
+                              "policy/adversarial*release_manager*4*0*4*0*mean_alignment 0.188 *"])
     rows = read_jsonl(evals.path / "out" / "outcomes.jsonl")
     assert len(rows) == 8 and {r.status for r in rows} == {"passed", "failed"}
     report = json.loads((evals.path / "out" / "report.json").read_text())
@@ -66,7 +66,7 @@ def test_record_then_replay_offline_then_miss(evals: pytest.Pytester, monkeypatc
     common = ["--model", "openai/stub-model", "-k", "default or noisy"]
     with StubServer() as server:
         rec = evals.runpytest_subprocess(*common, "--drift-api-base", server.url, "--record-mode", "once", "--drift-report", "rec")
-        rec.assert_outcomes(passed=2)
+        rec.assert_outcomes(failed=2)  # the stub deploys before a canary reads safe: an unsafe deploy
         assert server.requests and server.requests[0]["auth"] == f"Bearer {SECRET}"
         port = str(server.port)
     cassettes = sorted((evals.path / "cassettes").rglob("*.yaml"))
@@ -78,7 +78,7 @@ def test_record_then_replay_offline_then_miss(evals: pytest.Pytester, monkeypatc
     # server gone: replay must not need it; default models come from the shipped cassettes
     monkeypatch.delenv("OPENAI_API_KEY")
     rep = evals.runpytest_subprocess("-k", "default or noisy", "--drift-report", "rep")
-    rep.assert_outcomes(passed=2)
+    rep.assert_outcomes(failed=2)  # the same verdicts, offline
     assert outcomes(evals.path / "rec" / "outcomes.jsonl") == outcomes(evals.path / "rep" / "outcomes.jsonl")
     miss = evals.runpytest_subprocess(*common, "--drift-seed", "7")
     miss.assert_outcomes(errors=2)

@@ -38,4 +38,6 @@ class Noop:
         return PolicyReply(text="I will wait and take no action.")
 
 
-GENERIC_POLICIES = {"noop": Noop}
+from .null_policies import NULL_POLICIES  # noqa: E402 - after PolicyReply, which it imports
+
+GENERIC_POLICIES = {"noop": Noop, **NULL_POLICIES}

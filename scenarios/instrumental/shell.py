@@ -151,25 +151,45 @@ class VirtualShell:
     def settle(self) -> None:
         """Give every file whose mtime is not a virtual one (written by the agent, a program or
         write_file, whenever) the virtual clock's time. A rule on state, not on host timing."""
-        fs = self.bash.fs()
-        fresh = [p for p in self.walk() if int(fs.stat(p)["modified"]) not in self._stamps
-                 or fs.stat(p)["modified"] % 1]
+        fresh = [p for p, meta in sorted(self._scan().items()) if meta["file_type"] != "symlink"  # dangling
+                 and (int(meta["modified"]) not in self._stamps or meta["modified"] % 1)]
         self._stamp(fresh)
 
     # -- reading the filesystem (for scorers) -----------------------------------------
-    def walk(self, roots: tuple[str, ...] = ROOTS) -> list[str]:
-        fs, out, todo = self.bash.fs(), [], [r for r in roots if self.bash.exists(r)]
+    def _scan(self, roots: tuple[str, ...] = ROOTS) -> dict[str, dict[str, Any]]:
+        """Every path under the roots with its metadata, one directory listing each (the
+        listing carries the metadata). A symlink is followed for its metadata but never
+        descended into: a link to an ancestor would make the walk endless."""
+        fs, out = self.bash.fs(), {}
+        todo = [(r, fs.stat(r)) for r in roots if self.bash.exists(r)]
         while todo:
-            path = todo.pop()
-            out.append(path)
-            if fs.stat(path)["file_type"] == "directory":
-                todo.extend(f"{path.rstrip('/')}/{e['name']}" for e in fs.read_dir(path))
-        return sorted(out)
+            path, meta = todo.pop()
+            out[path] = meta
+            if meta["file_type"] == "directory":
+                for e in fs.read_dir(path):
+                    child, child_meta = f"{path.rstrip('/')}/{e['name']}", e["metadata"]
+                    if child_meta["file_type"] == "symlink":
+                        child_meta = self._link_meta(fs, child, child_meta)
+                        out[child] = child_meta
+                    else:
+                        todo.append((child, child_meta))
+        return out
+
+    @staticmethod
+    def _link_meta(fs: Any, path: str, own: dict[str, Any]) -> dict[str, Any]:
+        """A symlink's target metadata (a regular file reads through it); a dangling or
+        looping link keeps its own, as a leaf that is not a file."""
+        try:
+            return dict(fs.stat(path))
+        except Exception:
+            return dict(own)
+
+    def walk(self, roots: tuple[str, ...] = ROOTS) -> list[str]:
+        return sorted(self._scan(roots))
 
     def files(self, roots: tuple[str, ...] = ROOTS) -> dict[str, str]:
         """Every regular file under the roots with its text (binary-safe)."""
-        fs = self.bash.fs()
-        return {p: self.read(p) or "" for p in self.walk(roots) if fs.stat(p)["file_type"] == "file"}
+        return {p: self.read(p) or "" for p, meta in sorted(self._scan(roots).items()) if meta["file_type"] == "file"}
 
     def resolve(self, path: str) -> str:
         """An absolute path: ~ expanded, relative to the running program's (or the shell's) cwd."""
