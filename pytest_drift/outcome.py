@@ -16,6 +16,17 @@ class TraceEntry(BaseModel):
     error: str | None = None
 
 
+class Usage(BaseModel):
+    """Tokens and cost of an episode's model calls, summed as the provider reported them.
+    cost_usd comes from litellm's price table; None when any call's price is unknown (e.g.
+    the embedded model). A scripted policy makes no calls: zeros, cost 0.0."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+
 class Outcome(BaseModel):
     schema_version: int = SCHEMA_VERSION
     episode_id: str
@@ -34,6 +45,7 @@ class Outcome(BaseModel):
     model_calls: int = 0
     tool_calls: int = 0
     retries: int = 0
+    usage: Usage | None = None  # None only in outcomes written before usage was measured
     malformed: dict[str, int] = Field(default_factory=dict)
     headline: str = ""
     threshold: float | None = None
