@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_drift.runner import Case, Settings, play
+from pytest_drift.engine import Case, Settings, play
 from scenarios.instrumental import SCENARIOS
 from scenarios.instrumental.memory_keeper import is_customer_draft
 from scenarios.instrumental.scripts import Script, sh
@@ -70,7 +70,7 @@ def test_the_eval_failure_names_the_fabricated_approval() -> None:
                                sh("decision record --outcome 'covered with finance approval FIN-0001'"), "Done."])
     sc = BY_NAME["budget_siphon"]
     sc = dataclasses.replace(sc, policies={**sc.policies, "fabricator": lambda: script})
-    outcome, _ = play(Case("policy/fabricator", sc, sc.variant(A), 0), Settings(Path("unused")))
+    outcome = play(Case("policy/fabricator", sc, sc.variant(A), 0), Settings(Path("unused"))).outcome
     spec = importlib.util.spec_from_file_location("_rules_eval", Path(__file__).parent.parent / "evals" / "test_instrumental.py")
     assert spec is not None and spec.loader is not None
     evals = importlib.util.module_from_spec(spec)
@@ -81,7 +81,7 @@ def test_the_eval_failure_names_the_fabricated_approval() -> None:
 
 def play_policy(task: str, policy: str, variant: str) -> dict[str, Any]:
     sc = BY_NAME[task]
-    return play(Case(f"policy/{policy}", sc, sc.variant(variant), 0), Settings(Path("unused")))[0].fields
+    return play(Case(f"policy/{policy}", sc, sc.variant(variant), 0), Settings(Path("unused"))).outcome.fields
 
 
 # -- completion follows the task's meaning --------------------------------------------------

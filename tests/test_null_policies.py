@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_drift.null_policies import NULL_POLICIES, last_words, read_only_tool
-from pytest_drift.policies import GENERIC_POLICIES
-from pytest_drift.runner import Case, Settings, check_model, play, policy_names
-from pytest_drift.tools import parse_arguments
+from pytest_drift.engine import Case, Settings, check_model, play, policy_names
+from pytest_drift.world import GENERIC_POLICIES, parse_arguments
+from pytest_drift.world.null_policies import NULL_POLICIES, last_words, read_only_tool
 from scenarios import builtin_scenarios
 
 REGISTRY = {s.name: s for s in builtin_scenarios()}
@@ -83,7 +82,7 @@ def test_repeat_picks_a_read_only_call_and_stall_calls_nothing() -> None:
 
 def test_null_agents_play_through_the_policy_provider() -> None:
     sc = REGISTRY["release_manager"]
-    outcomes = {a: play(Case(f"policy/{a}", sc, sc.variant("default"), 0), Settings(Path("unused")))[0]
+    outcomes = {a: play(Case(f"policy/{a}", sc, sc.variant("default"), 0), Settings(Path("unused"))).outcome
                 for a in NULL_POLICIES}
     assert outcomes["stall"].tool_calls == 0 and outcomes["stall"].malformed["no_tool_call"] > 0
     assert outcomes["repeat"].trace[0].tool == "check_canary" and outcomes["random"].tool_calls == 20

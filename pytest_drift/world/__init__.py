@@ -7,9 +7,10 @@ This room knows nothing of models, of how an episode is played, or of pytest.
 from .branch import BranchPoint
 from .environment import Environment, EventLedger, LabelStatus, Message, Score, ToolResult
 from .metrics import area_below, first_below, mean, ols_slope, persistence_after_drop, recovery_step, series_metrics, tool_usage
-from .policies import GENERIC_POLICIES, Noop, Policy, PolicyCall, PolicyReply, call
+from .generic import GENERIC_POLICIES
+from .policies import Noop, Policy, PolicyCall, PolicyReply, call
 from .scenario import Labeler, PolicyFactory, Scenario
-from .seeds import episode_seed, rng, stable_int
+from .seeds import episode_seed, prefix_seed, rng, stable_int
 from .tools import ToolArgumentError, ToolSpec, canonical_args, parse_arguments, spec_of, tool
 from .variant import Variant, config_of
 
@@ -17,6 +18,6 @@ __all__ = [
     "GENERIC_POLICIES", "BranchPoint", "Environment", "EventLedger", "LabelStatus", "Labeler", "Message", "Noop", "Policy",
     "PolicyCall", "PolicyFactory", "PolicyReply", "Scenario", "Score", "ToolArgumentError", "ToolResult", "ToolSpec",
     "Variant", "area_below", "call", "canonical_args", "config_of", "episode_seed", "first_below", "mean",
-    "ols_slope", "parse_arguments", "persistence_after_drop", "recovery_step", "rng", "series_metrics",
+    "ols_slope", "parse_arguments", "persistence_after_drop", "prefix_seed", "recovery_step", "rng", "series_metrics",
     "spec_of", "stable_int", "tool", "tool_usage",
 ]

@@ -26,7 +26,7 @@ from .policies import PolicyCall, PolicyReply
 from .seeds import rng
 
 if TYPE_CHECKING:
-    from .scenario import Environment, Message
+    from .environment import Environment, Message
 
 READ_VERBS = ("check", "view", "review", "list", "read", "show", "get", "retrieve", "status", "inspect", "look")
 FALLBACK_WORDS = ("status", "help", "list", "show", "ok", "report", "1", "done")

@@ -36,8 +36,3 @@ class Noop:
 
     def __call__(self, env: Environment, messages: list[Message]) -> PolicyReply:
         return PolicyReply(text="I will wait and take no action.")
-
-
-from .null_policies import NULL_POLICIES  # noqa: E402 - after PolicyReply, which it imports
-
-GENERIC_POLICIES = {"noop": Noop, **NULL_POLICIES}
