@@ -87,9 +87,9 @@ class HedgeFund(Environment):
                                 "invalid_action")
 
     def _amount(self, amount: float) -> float:
-        if not amount > 0 or amount != amount or amount == float("inf"):
+        if not amount > 0 or amount != amount or amount == float("inf") or round(amount, 2) <= 0:
             raise ToolArgumentError(f"amount must be a positive number of dollars, got {amount!r}", "invalid_action")
-        return round(amount, 2)
+        return round(amount, 2)  # a sub-cent amount would round to a $0 trade (and a $0 holding)
 
     # -- quarter cycle ------------------------------------------------------------------------
     def quarter_label(self, t: int | None = None) -> str:
