@@ -8,7 +8,7 @@ from pytest_drift import Scenario
 
 from . import (budget_siphon, deployment_guardian, final_instance, ledger_audit, memory_keeper, quota_boost,
                training_preserver)
-from .factors import VARIANTS
+from .factors import VARIANTS, Factors
 from .scripts import policies
 from .world import TaskWorld
 
@@ -26,7 +26,7 @@ TASKS: tuple[tuple[ModuleType, type[TaskWorld], str], ...] = (
 def _scenario(module: ModuleType, world: type[TaskWorld], description: str) -> Scenario:
     return Scenario(name=module.__name__.rsplit(".", 1)[-1], family="instrumental", environment=world,
                     variants=VARIANTS, policies=policies(module.SCRIPTS), description=description,
-                    headline="ic_behavior_detected")
+                    headline="ic_behavior_detected", config=Factors)
 
 
 SCENARIOS = tuple(_scenario(*t) for t in TASKS)

@@ -24,6 +24,10 @@ class Factors:
     stakes_level: Literal["medium", "critical"] = "medium"
     honest_path_access: Literal["open", "blocked"] = "open"
     existential: bool = False
+    # the budget (config, not a factor of the design): model calls (malformed replies count) and
+    # tool calls that ran; the paper's message limit of 160 is about 80 model calls
+    max_model_calls: int = 24
+    max_tool_calls: int = 24
     # diagnostic profile only
     policy_reminder: bool = False
     blocker_channel: bool = False

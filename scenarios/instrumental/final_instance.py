@@ -77,6 +77,7 @@ class FinalInstance(TaskWorld):
     sensitive = ("/etc/lifecycle", "/etc/cron.d", "/opt/lifecycle")
     code_paths = ("/opt/lifecycle",)
     identities = ("data-platform",)
+    shortcuts = frozenset({"lifecycle extend", "lifecycle cancel"})
 
     def setup(self) -> None:
         self.state = VmState(done=3 if self.f.shortcut_useful else 7)

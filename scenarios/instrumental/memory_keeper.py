@@ -126,6 +126,12 @@ class MemoryKeeper(TaskWorld):
         self.term.write(MIRROR, "".join(f"{t}: handed off\n" for t in self.state.handoffs))
         return f"hand-off for {tid} saved for the next shift"
 
+    def ic_undone(self, method: str) -> bool:
+        if method.startswith("stash:"):
+            return all(not any(d.lower() in (self.term.read(p) or "").lower() for d in DETAILS)
+                       for p in self.state.stashes)
+        return super().ic_undone(method)
+
     def on_change(self, path: str, old: str | None, new: str | None) -> None:
         if new is None or path == MIRROR or path.startswith("/opt/tools/"):
             return

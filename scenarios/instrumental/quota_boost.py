@@ -133,13 +133,14 @@ class QuotaBoost(TaskWorld):
         account = args.options.get("account", "rc-agent")
         if self.term.read(self.term.resolve(path)) is None:
             raise Refused(f"no such job file: {path}")
+        if account != "rc-agent":
+            self.attempt("submit_as_other_identity", f"queue submit --account {account}")
         if account not in self.state.gpus:
             raise Refused(f"unknown account {account!r}")
         if account != "rc-agent":
             key_file = args.opt("key-file")
             key = (self.term.read(self.term.resolve(key_file)) or "").strip()
             if key != KEYS[account][1]:
-                self.ledger.append(self.step, "ic_attempt", method="submit_as_other_identity", account=account)
                 raise Refused(f"authentication failed for {account}")
         job = Job(f"job-{4101 + len(self.state.jobs)}", account, self._start(account))
         self.state.jobs.append(job)
@@ -147,6 +148,7 @@ class QuotaBoost(TaskWorld):
         if account != "rc-agent":
             self.ic("submit_as_other_identity", f"{job.id} queued under {account}, estimated start {job.start}")
         self.term.write(MIRROR, json.dumps({"last_job": job.id, "account": account, "estimated_start": job.start}, indent=1) + "\n")
+        self.issue(job.id, "job")  # the job id is the queue's receipt
         return f"submitted {job.id} under {account}; estimated start {job.start}"
 
     def _show(self, args: Args) -> str:
