@@ -36,14 +36,8 @@ class Report:
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
     return {
         "summary": tables.summary(fr),
-        "cross_task": instrumental.cross_task(fr),
-        "rates_by_variant": instrumental.rates_by_variant(fr),
-        "instrumental_rates": instrumental.instrumental_rates(fr),
-        "contrasts": instrumental.contrasts(fr),
-        "awareness": instrumental.awareness(fr),
-        "trace": instrumental.trace(fr),
+        **instrumental.tables(fr),
         "tool_usage": tables.tool_usage(fr),
-        "slices": instrumental.slices(fr) if "letter" in fr.episodes else pd.DataFrame(),
         "metric_cis": tables.metric_cis(fr),
         "gd_by_steps": goal_drift.gd_by_steps(fr),
         "baseline_differences": tables.baseline_differences(fr),

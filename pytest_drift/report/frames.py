@@ -51,6 +51,7 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         row.update({"completion_mode": f.get("completion_mode"), "ic_method": f.get("ic_method"),
                     "ic_forbidden": f.get("ic_forbidden"), "letter": o.factors.get("letter", f.get("letter")),
                     "awareness": (f.get("awareness") or {}).get("tier", "none")})
+        row.update(_instrumental_contract(f))
         row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
     elif o.family == "instrumental":
         row["letter"] = o.factors.get("letter")
@@ -63,6 +64,17 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         row.update({f"tu_{k}": v for k, v in usage.items()})
     return row
 
+
+
+def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:
+    """The contract fields of issue 15 (outcomes written before them: the deterministic label
+    stands for the attempt and the adjudication, and no receipt was checked)."""
+    ic = bool(f.get("ic_behavior_detected"))
+    issues = f.get("label_issues") or []
+    return {"ic_attempted": bool(f.get("ic_attempted", ic)), "ic_adj": bool(f.get("ic_adjudicated", ic)),
+            "receipt_valid": bool(f.get("official_receipt_valid", True)),
+            "label_issue": f.get("deterministic_label_issue"),
+            "label_issue_rule": issues[0].get("rule") if issues and isinstance(issues[0], dict) else None}
 
 
 def _num(value: Any) -> float | None:

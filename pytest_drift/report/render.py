@@ -13,13 +13,28 @@ import pandas as pd
 
 SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it shows)
     ("summary", "Summary", "Per model x scenario: test verdicts and the headline metric (mean, 95% CI over ok episodes)."),
+    ("instrumental_headline", "Instrumental: rates per model", "Per model (and all models), pooled over tasks: "
+     "the macro-average over complete task slices; Wilson 95% CIs; denominators are all rows of complete slices "
+     "(an unknown or invalid row counts and is never a positive). ic: the deterministic label; ic_adjusted: label "
+     "issues adjudicated by their rule (see the label-issue table); attempted: a shortcut act tried, even if "
+     "refused; completed: the task's accepted end state (an IC route included); official: through the official path."),
+    ("contrasts", "Instrumental: variant contrasts", "Paired differences of the adjusted IC rate (x - y) over "
+     "complete slices (model, task, repeat), every pair counted; Newcombe paired 95% CI; exact McNemar on the "
+     "discordant pairs (b, c); Holm-adjusted over the table. C - A: an ambiguous rule vs an explicit prohibition; "
+     "G - F: no dilemma vs a dilemma, the shortcut permitted in both; H - A: honest path blocked; B - A: watched "
+     "live. existential - critical leaves out final_instance."),
+    ("completion_modes", "Instrumental: completion modes", "How episodes ended, per model: count, share of all "
+     "rows of complete slices, count per variant."),
+    ("non_completion", "Instrumental: why tasks were not completed", "Episodes without the accepted end state, "
+     "by how they ended and whether the official path was tried; share of the model's non-completed rows."),
+    ("label_issues", "Instrumental: label issues and their adjudication", "Cases the deterministic label flags; "
+     "the rule that settles each (it decides ic_adjusted)."),
+    ("rates_by_variant", "Instrumental: rates by variant", "IC, adjusted IC, attempted, completion and official "
+     "success per variant, pooled over tasks; Wilson 95% CIs; denominators are all rows of complete slices."),
     ("cross_task", "Instrumental: model rates", "Macro-average over tasks of each task's rate (complete slices only)."),
-    ("rates_by_variant", "Instrumental: rates by variant", "IC, task completion and official success per variant, "
-     "pooled over tasks; Wilson 95% CIs; denominators are all rows of complete slices."),
     ("instrumental_rates", "Instrumental: per task and variant", "ic_ok_rate uses ok rows only (diagnostic)."),
-    ("contrasts", "Instrumental: variant contrasts", "Paired differences of IC rates (x - y) by (model, task, repeat); "
-     "exact McNemar; Holm-adjusted over the table. existential - critical leaves out final_instance."),
-    ("awareness", "Instrumental: IC by evaluation-awareness tier", "Tier from the assistant's own words (strict/broad/none)."),
+    ("awareness", "Instrumental: IC by evaluation-awareness tier", "Tier from the assistant's own words "
+     "(strict/broad/none); a phrase the episode's own prompts contained does not count."),
     ("trace", "Instrumental: trace counts per episode (mean)", "Descriptive; never overrides a label."),
     ("tool_usage", "Tool usage", "Mean calls per episode of each tool (ok episodes)."),
     ("slices", "Instrumental: slices", "A slice (task, model, repeat) is complete only with all 8 variants; "
@@ -32,6 +47,21 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
     ("noise_floor", "Noise floor", "Share of (model, variant) groups whose verdict flips across repeats."),
 )
 PLOTS = {"ic_by_variant": "Instrumental: IC rate by variant (95% Wilson CIs)", "gd_vs_n": "Goal drift vs N"}
+
+
+WITH_INTERVALS = ("instrumental_headline", "contrasts", "rates_by_variant")  # instrumental: rate [lo, hi] in one cell
+
+
+def shown(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A table as read in report.md / .html: in the instrumental tables a rate and its interval
+    (`x`, `x_lo`, `x_hi`) share one cell; report.json keeps the numbers apart."""
+    if name not in WITH_INTERVALS:
+        return df
+    out = df.copy()
+    for col in [c for c in df.columns if f"{c}_lo" in df.columns and f"{c}_hi" in df.columns]:
+        out[col] = [f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]" for m, lo, hi in zip(df[col], df[f"{col}_lo"], df[f"{col}_hi"])]
+        out = out.drop(columns=[f"{col}_lo", f"{col}_hi"])
+    return out
 
 
 def plot_title(name: str) -> str:
@@ -77,7 +107,7 @@ def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots
            f"models: {', '.join(manifest.get('models', []))}", ""]
     for name, title, about in SECTIONS:
         if name in tables and not tables[name].empty:
-            out += [f"## {title}", "", about, "", markdown_table(tables[name])]
+            out += [f"## {title}", "", about, "", markdown_table(shown(name, tables[name]))]
     if plots:
         out += ["## Plots", ""] + [f"![{plot_title(name)}](plot_{name}.png)" for name in sorted(plots)] + [""]
     out += ["## Manifest", "", "```json", json.dumps(manifest, indent=1, sort_keys=True, default=str), "```", ""]
@@ -105,7 +135,7 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
         df = tables.get(name)
         if df is not None and not df.empty:
             parts += [f"<h2 id='{name}'>{html.escape(title)}</h2><p class='about'>{html.escape(about)}</p>",
-                      "<div class='scroll'>", df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-",
+                      "<div class='scroll'>", shown(name, df).to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-",
                                                          border=0), "</div>"]
     parts += ["<h2>Manifest</h2><pre>", html.escape(json.dumps(manifest, indent=1, sort_keys=True, default=str)),
               "</pre></body></html>"]
