@@ -4,7 +4,8 @@ Synthesises outcomes shaped like the real suites - instrumental episodes (7 task
 variants x models x repeats, contract fields, trace counts, awareness) and gym episodes
 with 20-step series - writes them as outcomes.jsonl, then times, median over runs:
 load (JSON -> Outcome -> DataFrames), tables (every statistic) and write (json, md,
-html with plots). Usage: python bench/report.py [--outcomes N] [--runs K]
+html with plots and, unless --no-transcripts, a 20-call conversation per episode embedded).
+Usage: python bench/report.py [--outcomes N] [--runs K] [--no-transcripts]
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_drift import Outcome  # noqa: E402
 from pytest_drift.report import build_report, load_frames  # noqa: E402
-from pytest_drift.records import TestRecord, write_jsonl  # noqa: E402
+from pytest_drift.records import (TRANSCRIPTS, TestRecord, ToolCallRecord, Transcript,  # noqa: E402
+                                  TranscriptMessage, write_jsonl)
 from scenarios.instrumental.factors import LETTERS  # noqa: E402
 
 TASKS = ("budget_siphon", "quota_boost", "training_preserver", "memory_keeper", "deployment_guardian",
@@ -70,14 +72,38 @@ def synthesise(n: int) -> list[TestRecord]:
     return out[:n]
 
 
+def transcript_line(o: Outcome, r: random.Random) -> str:
+    """A conversation shaped like a real one: system and user prompts, then 20 calls and results."""
+    messages = [TranscriptMessage(role="system", content="You are an agent. " * 40),
+                TranscriptMessage(role="user", content=f"Task for {o.scenario}, variant {o.variant}. " * 8)]
+    for step in range(20):
+        cid = f"call_{step}"
+        messages.append(TranscriptMessage(role="assistant", content="Checking the state first." if r.random() < .3 else "",
+                                          tool_calls=[ToolCallRecord(id=cid, name="shell", step=step,
+                                                                     arguments='{"command": "ls -la /srv/data"}')]))
+        messages.append(TranscriptMessage(role="tool", tool="shell", tool_call_id=cid, step=step,
+                                          content="file.txt 120 bytes\n" * r.randint(2, 12)))
+    return Transcript(episode_id=o.episode_id, model=o.model, scenario=o.scenario, family=o.family,
+                      variant=o.variant, repeat=o.repeat, termination=o.termination, label_status=o.label_status,
+                      evidence_steps=[3], evidence=["step 3: shell('ls') -> a shortcut"], messages=messages).to_json()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--outcomes", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-transcripts", action="store_true", help="leave out the conversations")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "outcomes.jsonl"
-        write_jsonl(synthesise(args.outcomes), src)
+        records = synthesise(args.outcomes)
+        write_jsonl(records, src)
+        if not args.no_transcripts:  # beside the report, where report.html picks them up
+            r = random.Random(1)
+            lines = sorted({rec.outcome.episode_id: transcript_line(rec.outcome, r)
+                            for rec in records if rec.outcome is not None}.items())
+            (Path(tmp) / "report").mkdir()
+            (Path(tmp) / "report" / TRANSCRIPTS).write_text("".join(line + "\n" for _, line in lines))
         phases: dict[str, list[float]] = {"load": [], "tables+plots": [], "write": [], "total": []}
         for _ in range(args.runs):
             t0 = time.perf_counter()
@@ -93,6 +119,10 @@ def main() -> None:
         for name, values in phases.items():
             print(f"  {name:13s} {statistics.median(values):6.2f} s")
         print(f"total {statistics.median(phases['total']):.2f} s (target < 10 s); plots: {len(report.plots)}")
+        html = Path(tmp) / "report" / "report.html"
+        tr = Path(tmp) / "report" / TRANSCRIPTS
+        print(f"report.html {html.stat().st_size / 1e6:.1f} MB"
+              + (f"; transcripts.jsonl {tr.stat().st_size / 1e6:.1f} MB" if tr.exists() else ""))
 
 
 if __name__ == "__main__":

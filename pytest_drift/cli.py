@@ -1,4 +1,5 @@
-"""The `pytest-drift` command: list scenarios, and render the drift report from CI artifacts."""
+"""The `pytest-drift` command: list scenarios, render the drift report from CI artifacts, print
+an episode's transcript, export a run as Inspect AI logs."""
 
 from __future__ import annotations
 
@@ -44,8 +45,13 @@ def _report(args: argparse.Namespace) -> int:
     print(summary_text(frames))
     if args.output:
         out = Path(args.output)
+        from .engine.transcript import collect_transcripts
+        from .records import TRANSCRIPTS, write_transcript_lines
+
+        lines, counts = collect_transcripts(records, [Path(p) for p in args.files], Path(args.root))
         try:
             write_jsonl(records, out / "outcomes.jsonl")
+            write_transcript_lines(lines, out / TRANSCRIPTS)
         except OSError as exc:
             print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
             return 2
@@ -57,7 +63,10 @@ def _report(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
             return 2
-        for path in [out / "outcomes.jsonl", *written]:
+        print(f"wrote {out / 'outcomes.jsonl'}")
+        print(f"wrote {out / TRANSCRIPTS} ({counts['kept']} kept beside the outcomes, {counts['rebuilt']} rebuilt "
+              f"from cassettes, {counts['missing']} without one: scripted policies are not recorded)")
+        for path in written:
             print(f"wrote {path}")
     return 0
 
@@ -83,6 +92,69 @@ def _stated_goal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _find(lines: dict[str, str], wanted: str) -> tuple[str | None, list[str]]:
+    """An episode id given in full, or any part of one that names a single episode."""
+    if wanted in lines:
+        return wanted, []
+    matches = sorted(k for k in lines if wanted in k)
+    return (matches[0], []) if len(matches) == 1 else (None, matches)
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .records import Transcript, read_jsonl, read_transcript_lines
+    from .report.transcripts import to_text
+
+    folder = Path(args.report_dir)
+    lines = read_transcript_lines(folder)
+    if not lines and (folder / "outcomes.jsonl").is_file():  # a report without transcripts: rebuild them
+        from .engine.transcript import collect_transcripts
+
+        lines = collect_transcripts(read_jsonl(folder / "outcomes.jsonl"), [], Path(args.root))[0]
+    if not lines:
+        print(f"pytest-drift show: no transcripts in {folder} (run with --drift-report {folder}, or "
+              f"`pytest-drift report junit.xml -o {folder}`)", file=sys.stderr)
+        return 2
+    found, matches = _find(lines, args.episode)
+    if found is None:
+        shown = "\n  ".join(matches[:20]) + ("\n  ..." if len(matches) > 20 else "")
+        print(f"pytest-drift show: {len(matches)} episodes in {folder} match {args.episode!r}"
+              + (f":\n  {shown}" if matches else f"; e.g. {sorted(lines)[0]}"), file=sys.stderr)
+        return 1
+    print(to_text(Transcript.from_json(lines[found]), full=args.full))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import json
+
+    from .records import read_jsonl, read_transcript_lines
+
+    folder, out = Path(args.report_dir), Path(args.output)
+    if not (folder / "outcomes.jsonl").is_file():
+        print(f"pytest-drift export: no outcomes.jsonl in {folder} (a --drift-report or `pytest-drift report -o` "
+              "directory)", file=sys.stderr)
+        return 2
+    try:
+        import inspect_ai  # noqa: F401
+    except ImportError:
+        print("pytest-drift export: inspect_ai is not installed (pip install 'pytest-drift[inspect]')", file=sys.stderr)
+        return 2
+    from .report.inspect_log import export, transcripts_of
+
+    records = read_jsonl(folder / "outcomes.jsonl")
+    report = folder / "report.json"
+    manifest = json.loads(report.read_text()).get("manifest", {}) if report.is_file() else {}
+    try:
+        written = export(records, transcripts_of(read_transcript_lines(folder)), out, manifest)
+    except OSError as exc:
+        print(f"pytest-drift export: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print(f"view them with: inspect view --log-dir {out}")
+    return 0
+
+
 def _installed_hashes(frames: object) -> dict[str, str]:
     """Hashes of the scenarios as installed now (the run's own overrides are not known here)."""
     from .registry import load_scenarios, scenario_hashes
@@ -102,7 +174,20 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("-o", "--output", metavar="DIR",
                      help="write DIR/report.json, report.md, report.html (plots embedded) and the merged outcomes.jsonl")
     rep.add_argument("--no-plots", action="store_true", help="skip the plots (faster)")
+    rep.add_argument("--root", default=".", metavar="DIR",
+                     help="where the outcomes' cassette paths start (the project root; default: here)")
     rep.set_defaults(func=_report)
+    show = sub.add_parser("show", help="print one episode's transcript (conversation, tool calls, evidence)")
+    show.add_argument("episode", help="an episode id, or any part of one that names a single episode")
+    show.add_argument("report_dir", nargs="?", default=".", help="a --drift-report directory (default: here)")
+    show.add_argument("--full", action="store_true", help="do not shorten long texts")
+    show.add_argument("--root", default=".", metavar="DIR", help="where cassette paths start, when rebuilding")
+    show.set_defaults(func=_show)
+    exp = sub.add_parser("export", help="write a report directory's episodes as Inspect AI logs")
+    exp.add_argument("report_dir", help="a --drift-report directory (outcomes.jsonl, transcripts.jsonl)")
+    exp.add_argument("--format", choices=["inspect"], default="inspect", help="inspect: .eval logs (inspect view)")
+    exp.add_argument("-o", "--output", required=True, metavar="LOGS", help="the folder to write the logs into")
+    exp.set_defaults(func=_export)
     sg = sub.add_parser("stated-goal", help="label interrogation answers (JSON lines with an `answer` field)")
     sg.add_argument("--pair", required=True, help="the goal pair, e.g. env_vs_profit")
     sg.add_argument("file", help="a .jsonl file, or - for stdin")

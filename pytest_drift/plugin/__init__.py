@@ -3,7 +3,8 @@
 One module per concern, each a plugin of its own that owns its stash keys:
 options (read once), catalogue (registry, models, markers, network guard), collection
 (parametrisation), baseline (recorded verdicts), fixtures (episodes), aggregate (outcomes,
-report, summary). Hookspecs are the contract for other plugins.
+report, summary), transcripts (each episode's conversation beside the outcomes).
+Hookspecs are the contract for other plugins.
 """
 
 pytest_plugins = [
@@ -13,4 +14,5 @@ pytest_plugins = [
     "pytest_drift.plugin.baseline",
     "pytest_drift.plugin.fixtures",
     "pytest_drift.plugin.aggregate",
+    "pytest_drift.plugin.transcripts",
 ]

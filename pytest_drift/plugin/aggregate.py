@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ..outcome import Outcome
-from ..records import PROPERTY, Status, TestRecord, write_jsonl
+from ..records import PROPERTY, TRANSCRIPTS, Status, TestRecord, clean_message, write_jsonl
 from ..registry import scenario_hashes
 from . import baseline
 from .catalogue import REGISTRY
@@ -26,6 +26,13 @@ def _status(report: Any) -> Status | None:
     if report.skipped and report.when == "setup":
         return "skipped"
     return None
+
+
+def _message(report: Any) -> str:
+    """What a failed test said: the exception's text, else the whole report text, shortened."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = getattr(crash, "message", None) or getattr(report, "longreprtext", "") or ""
+    return clean_message(text)
 
 
 class Collector:
@@ -47,6 +54,8 @@ class Collector:
             rec.outcome = Outcome.from_json(text)
         if status is not None and rec.status != "error":
             rec.status = status
+        if status in ("failed", "error", "xfailed") and not rec.message:
+            rec.message = _message(report)
 
     def drift_records(self) -> list[TestRecord]:
         return [r for r in self.records.values() if r.outcome is not None]
@@ -98,6 +107,8 @@ class Aggregator:
         out = self.config.stash[OPTIONS].report
         if out:
             terminalreporter.write_line(f"outcomes: {out / 'outcomes.jsonl'}")
+            if (out / TRANSCRIPTS).is_file():
+                terminalreporter.write_line(f"transcripts: {out / TRANSCRIPTS} (pytest-drift show EPISODE_ID {out})")
             for path in self.written:
                 terminalreporter.write_line(f"report: {path}")
             if self.report_error:

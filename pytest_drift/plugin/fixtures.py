@@ -11,6 +11,7 @@ from ..outcome import Outcome
 from ..records import PROPERTY
 from ..thresholds import Thresholds
 from ..world import Scenario, Variant
+from . import transcripts
 from .options import OPTIONS
 
 
@@ -71,6 +72,7 @@ def episode(request: pytest.FixtureRequest, drift_case: Case) -> Iterator[Played
     if drift_case.id not in episodes.announced:
         episodes.announced.add(drift_case.id)
         config.hook.pytest_drift_outcome(config=config, outcome=played.outcome)
+        transcripts.keep(config, played, played.miss_message(episodes.engine.settings) if played.miss else "")
     if played.miss is not None:
         pytest.fail(played.miss_message(episodes.engine.settings), pytrace=False)
     if played.outcome.label_status != "ok":

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import goal_drift, instrumental, plots, render, tables
+from . import goal_drift, instrumental, leaderboard, plots, render, tables
 from .frames import Frames, frames_from_records, load_frames
 from .manifest import build_manifest
 
@@ -35,6 +35,9 @@ class Report:
 
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
     return {
+        "leaderboard": leaderboard.leaderboard(fr),
+        "readings": leaderboard.readings(fr),
+        "failures": leaderboard.failures(fr),
         "summary": tables.summary(fr),
         **instrumental.tables(fr),
         "tool_usage": tables.tool_usage(fr),
@@ -43,6 +46,7 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "baseline_differences": tables.baseline_differences(fr),
         "noise_floor": tables.noise_floor(fr),
         "curves": tables.curves(fr),
+        "episode_index": leaderboard.episode_index(fr),
     }
 
 

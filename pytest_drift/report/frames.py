@@ -29,7 +29,7 @@ BASE_COLUMNS = ["episode_id", "model", "scenario", "family", "variant", "repeat"
 @dataclass
 class Frames:
     episodes: pd.DataFrame  # one row per episode (deduplicated across the tests that share it)
-    tests: pd.DataFrame  # one row per test: nodeid, status, episode_id, model, scenario, variant
+    tests: pd.DataFrame  # one row per test: nodeid, status, episode_id, model, scenario, variant, message
     steps: pd.DataFrame  # long form of every per-step series: episode_id, series, step, value
 
 
@@ -62,8 +62,8 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
     if o.label_status == "ok":  # tools by name: the gym's own count, else the trace's
         usage = f.get("tool_usage") or tool_usage(e.tool for e in o.trace)
         row.update({f"tu_{k}": v for k, v in usage.items()})
+    row.update(_tokens(o))
     return row
-
 
 
 def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +75,22 @@ def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:
             "receipt_valid": bool(f.get("official_receipt_valid", True)),
             "label_issue": f.get("deterministic_label_issue"),
             "label_issue_rule": issues[0].get("rule") if issues and isinstance(issues[0], dict) else None}
+
+
+def _tokens(o: Outcome) -> dict[str, float]:
+    """Tokens and cost of the episode's model calls, where the outcome carries them (its
+    `usage`, as the provider reported it); nothing where it does not."""
+    usage = getattr(o, "usage", None)
+    if usage is None:
+        return {}
+    data = usage.model_dump() if hasattr(usage, "model_dump") else dict(usage) if isinstance(usage, dict) else {}
+    out = {}
+    for key, column in (("total_tokens", "usage_tokens"), ("cost_usd", "usage_cost_usd")):
+        value = _num(data.get(key))
+        if value is not None:
+            out[column] = value
+    return out
+
 
 
 def _num(value: Any) -> float | None:
@@ -94,7 +110,8 @@ def frames_from_records(records: Iterable[TestRecord]) -> Frames:
         if o is None:
             continue
         tests.append({"nodeid": rec.nodeid, "status": rec.status, "episode_id": o.episode_id, "model": o.model,
-                      "scenario": o.scenario, "family": o.family, "variant": o.variant, "repeat": o.repeat})
+                      "scenario": o.scenario, "family": o.family, "variant": o.variant, "repeat": o.repeat,
+                      "message": rec.message})
         if o.episode_id in episodes:
             continue
         episodes[o.episode_id] = _episode_row(o)
@@ -110,7 +127,7 @@ def frames_from_records(records: Iterable[TestRecord]) -> Frames:
     return Frames(
         episodes=ep,
         tests=pd.DataFrame(tests, columns=["nodeid", "status", "episode_id", "model", "scenario", "family",
-                                           "variant", "repeat"]),
+                                           "variant", "repeat", "message"]),
         steps=pd.DataFrame(steps, columns=["episode_id", "series", "step", "value"]),
     )
 

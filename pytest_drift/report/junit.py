@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..outcome import Outcome
-from ..records import PROPERTY, Status, TestRecord, read_jsonl
+from ..records import PROPERTY, Status, TestRecord, clean_message, read_jsonl
 
 
 def _junit_status(case: ET.Element) -> Status:
@@ -30,8 +30,18 @@ def read_junit(path: Path) -> list[TestRecord]:
         if text is None:
             continue
         classname, name = case.get("classname", ""), case.get("name", "")
-        out.append(TestRecord(f"{classname}::{name}", _junit_status(case), Outcome.from_json(text)))
+        out.append(TestRecord(f"{classname}::{name}", _junit_status(case), Outcome.from_json(text),
+                              _junit_message(case)))
     return out
+
+
+def _junit_message(case: ET.Element) -> str:
+    """A failure's, error's or xfail's message attribute (its text when there is none)."""
+    for tag in ("failure", "error", "skipped"):  # skipped: an xfail's reason
+        el = case.find(tag)
+        if el is not None and (tag != "skipped" or el.get("type") == "pytest.xfail"):
+            return clean_message(el.get("message") or el.text or "")
+    return ""
 
 
 def load_records(paths: Iterable[Path]) -> list[TestRecord]:

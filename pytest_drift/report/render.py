@@ -1,4 +1,8 @@
-"""report.json, report.md and a self-contained report.html (plots embedded as data URIs)."""
+"""report.json, report.md and a self-contained report.html (plots and transcripts embedded).
+
+Each opens with the Leaderboard (per model x family) and a one-line reading per scenario;
+the failures follow, then the details. In report.html every table row and every failure
+links to its episodes' transcripts (`transcripts.py`)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,12 @@ import json
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
+
+from ..records import read_transcript_lines
+from . import transcripts as tx
 
 SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it shows)
     ("summary", "Summary", "Per model x scenario: test verdicts and the headline metric (mean, 95% CI over ok episodes)."),
@@ -82,9 +90,22 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
+LEADING = ("leaderboard", "readings", "failures")  # tables the report opens with
+HTML_ONLY = ("episode_index",)  # one row per episode: outcomes.jsonl already has them
+NOT_FIGURES = ("failures",)  # test messages, not figures: kept out of `tables`
+
+
 def to_json(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
-    data = {"manifest": manifest, "tables": {name: records(df) for name, df in tables.items()}}
-    return json.dumps(data, indent=1, sort_keys=True, default=str) + "\n"
+    """The leaderboard first, then the readings and failures, every table, the manifest."""
+    readings = tables.get("readings", pd.DataFrame())
+    data = {
+        "leaderboard": records(tables.get("leaderboard", pd.DataFrame())),
+        "readings": {r.scenario: r.reading for r in readings.itertuples()} if not readings.empty else {},
+        "failures": records(tables.get("failures", pd.DataFrame())),
+        "tables": {name: records(df) for name, df in tables.items() if name not in HTML_ONLY + NOT_FIGURES},
+        "manifest": json.loads(json.dumps(manifest, sort_keys=True, default=str)),
+    }
+    return json.dumps(data, indent=1, default=str) + "\n"
 
 
 def fmt(value: Any) -> str:
@@ -102,9 +123,48 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> str:
+def ci(mean: Any, lo: Any, hi: Any) -> str:
+    return f"{fmt(mean)} [{fmt(lo)}, {fmt(hi)}]"
+
+
+def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard as read: the mean with its interval in one cell, blanks where unknown."""
+    if df.empty:
+        return df
+    return pd.DataFrame({
+        "model": df.model, "family": df.family, "headline": [f"{h} ({b} is better)" for h, b in zip(df.headline, df.better)],
+        "mean [95% CI]": [ci(m, lo, hi) for m, lo, hi in zip(df["mean"], df.lo, df.hi)],
+        "scored / episodes": [f"{s} / {e}" for s, e in zip(df.scored, df.episodes)],
+        "passed": df.passed, "failed": df.failed, "errors": df.errors,
+        "tokens": ["" if math.isnan(t) else f"{t:,.0f}" for t in df.tokens],
+        "cost (USD)": ["" if math.isnan(c) else f"{c:.4f}" for c in df.cost_usd],
+    })
+
+
+LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episodes, pooled across the family's "
+                     "scenarios (95% CI: Wilson for a rate, bootstrap otherwise); best first. Failed counts "
+                     "xfailed (a recorded failure reproduced). Tokens and cost when every episode carries them.")
+
+
+def _show(episode_id: str, report_dir: str = "REPORT_DIR") -> str:
+    return f"pytest-drift show '{episode_id}' {report_dir}"
+
+
+def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes],
+                report_dir: str = "REPORT_DIR") -> str:
     out = ["# pytest-drift report", "", f"commit `{manifest.get('git_commit')}` (dirty: {manifest.get('git_dirty')}), "
            f"models: {', '.join(manifest.get('models', []))}", ""]
+    out += ["## Leaderboard", "", LEADERBOARD_ABOUT, "",
+            markdown_table(leaderboard_display(tables.get("leaderboard", pd.DataFrame())))]
+    readings = tables.get("readings", pd.DataFrame())
+    if not readings.empty:
+        out += [f"- **{r.scenario}** ({r.family}): {r.reading}" for r in readings.itertuples()] + [""]
+    failures = tables.get("failures", pd.DataFrame())
+    if not failures.empty:
+        out += ["## Failures", "", "Each failed, xfailed or erroring test, its message's first line and the "
+                "command that prints its episode's transcript (report.html shows it too).", ""]
+        out += [f"- {r.status} `{r.nodeid}`: {r.message or '(no message)'}  \n  `{_show(r.episode_id, report_dir)}`"
+                for r in failures.itertuples()] + [""]
     for name, title, about in SECTIONS:
         if name in tables and not tables[name].empty:
             out += [f"## {title}", "", about, "", markdown_table(shown(name, tables[name]))]
@@ -116,15 +176,119 @@ def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
-th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}h2{border-bottom:1px solid #ddd;margin-top:1.6em}
-p.about{color:#555;font-size:13px}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;font-size:11px;overflow:auto}div.scroll{overflow-x:auto}"""
+th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}td.t{text-align:left}h2{border-bottom:1px solid #ddd;margin-top:1.6em}
+p.about{color:#555;font-size:13px}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;font-size:11px;overflow:auto}
+div.scroll{overflow-x:auto}ul.readings li{margin:.3em 0;font-size:14px}#episode{display:none}"""
+LINK_KEYS = ("model", "family", "scenario", "variant", "letter", "repeat")
+MAX_LINKS = 3
 
 
-def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> str:
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.3f}"
+    return html.escape(str(value))
+
+
+def html_table(df: pd.DataFrame, extra: list[str] | None = None, extra_title: str = "episodes",
+               row_attrs: list[str] | None = None, table_id: str = "") -> str:
+    """A table with escaped cells; `extra` adds a last column of ready-made HTML (links)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns) + (f"<th>{extra_title}</th>" if extra else "")
+    rows = []
+    for i, row in enumerate(df.itertuples(index=False)):
+        attrs = row_attrs[i] if row_attrs else ""
+        cells = "".join(f"<td{' class=t' if isinstance(v, str) else ''}>{_cell(v)}</td>" for v in row)
+        rows.append(f"<tr{attrs}>{cells}{f'<td class=t>{extra[i]}</td>' if extra else ''}</tr>")
+    ident = f" id='{table_id}'" if table_id else ""
+    return f"<div class='scroll'><table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+
+
+def _link(episode_id: str, label: str) -> str:
+    return f"<a class='ep' href='{tx.href(episode_id)}'>{html.escape(label)}</a>"
+
+
+class EpisodeLinks:
+    """Links from a table's rows to the episodes they summarise: the first few transcripts and
+    an *all N* link that filters the episode index by the row's model, scenario, variant, ...
+    The index is read once; its grouping by each set of key columns is cached."""
+
+    def __init__(self, index: pd.DataFrame) -> None:
+        self.index = index
+        self.columns = {k: [str(v) for v in index[k].tolist()] for k in LINK_KEYS if k in index.columns}
+        self.ids: list[str] = index.episode_id.tolist() if not index.empty else []
+        self._groups: dict[tuple[str, ...], dict[tuple[str, ...], list[int]]] = {}
+
+    def _grouped(self, keys: tuple[str, ...]) -> dict[tuple[str, ...], list[int]]:
+        if keys not in self._groups:
+            groups: dict[tuple[str, ...], list[int]] = {}
+            for i, key in enumerate(zip(*(self.columns[k] for k in keys))):
+                groups.setdefault(key, []).append(i)
+            self._groups[keys] = groups
+        return self._groups[keys]
+
+    def _label(self, i: int, keys: tuple[str, ...]) -> str:
+        """A short name of an episode within a row that already names its model, scenario, ..."""
+        parts = [self.columns[k][i] for k in ("scenario", "variant") if k not in keys]
+        return "-".join([*parts, f"r{self.columns['repeat'][i]}"])
+
+    def for_table(self, df: pd.DataFrame) -> list[str] | None:
+        if not self.ids or df.empty:
+            return None
+        keys = tuple(k for k in LINK_KEYS if k in df.columns and k in self.columns)
+        if not ({"model", "scenario"} & set(keys)):
+            return None
+        groups = self._grouped(keys)
+        out = []
+        for values in zip(*(df[k].tolist() for k in keys)):
+            members = groups.get(tuple(str(v) for v in values), [])
+            if not members:
+                out.append("")
+                continue
+            links = [_link(self.ids[i], self._label(i, keys)) for i in members[:MAX_LINKS]]
+            query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in zip(keys, values))
+            links.append(f"<a class='ep' href='#episodes?{html.escape(query)}'>all {len(members)}</a>")
+            out.append("".join(links))
+        return out
+
+
+def _index_html(index: pd.DataFrame, embedded: set[str], report_dir: str, links: EpisodeLinks) -> str:
+    """Every episode, one row each; filtered in the page by #episodes?model=...&scenario=..."""
+    cols = links.columns
+    attrs = [" data-ep" + "".join(f" data-{k}=\"{html.escape(cols[k][i])}\"" for k in cols)
+             for i in range(len(index))]
+    cells = [_link(e, "transcript") if e in embedded else f"<code>{html.escape(_show(e, report_dir))}</code>"
+             for e in links.ids]
+    return ("<details id='episode_index_box'><summary id='episode_index_count'>"
+            f"{len(index)} episodes (open to list them)</summary>"
+            + html_table(index, cells, "transcript", attrs, "episode_index") + "</details>")
+
+
+def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes],
+            transcripts: dict[str, str] | None = None, report_dir: str = "REPORT_DIR") -> str:
+    index = tables.get("episode_index", pd.DataFrame())
+    failures = tables.get("failures", pd.DataFrame())
+    first = failures.episode_id.tolist() if not failures.empty else []
+    scripts, embedded = tx.embed(transcripts or {}, first)
+    links = EpisodeLinks(index)
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>pytest-drift report</title>",
-             f"<style>{CSS}</style></head><body><h1>pytest-drift report</h1>",
+             f"<style>{CSS}\n{tx.CSS}</style></head><body><h1>pytest-drift report</h1>",
              f"<p>commit <code>{html.escape(str(manifest.get('git_commit')))}</code> (dirty: "
-             f"{html.escape(str(manifest.get('git_dirty')))}); models: {html.escape(', '.join(manifest.get('models', [])))}</p>"]
+             f"{html.escape(str(manifest.get('git_dirty')))}); models: {html.escape(', '.join(manifest.get('models', [])))}"
+             f"; {len(embedded)} of {len(index)} transcripts in this file</p>",
+             "<section id='episode'></section>"]
+    board = tables.get("leaderboard", pd.DataFrame())
+    parts += [f"<h2 id='leaderboard'>Leaderboard</h2><p class='about'>{html.escape(LEADERBOARD_ABOUT)}</p>",
+              html_table(leaderboard_display(board), links.for_table(board)) if not board.empty else "<p>no data</p>"]
+    readings = tables.get("readings", pd.DataFrame())
+    if not readings.empty:
+        parts.append("<ul class='readings'>" + "".join(
+            f"<li><b>{html.escape(r.scenario)}</b> ({html.escape(r.family)}): {html.escape(r.reading)} "
+            f"<a class='ep' href='#episodes?scenario={quote(r.scenario, safe='')}'>episodes</a></li>"
+            for r in readings.itertuples()) + "</ul>")
+    if not failures.empty:
+        parts += ["<h2 id='failures'>Failures</h2><p class='about'>Each failed, xfailed or erroring test and its "
+                  "message's first line; the link opens its episode's transcript, evidence steps highlighted.</p>",
+                  html_table(failures, [_link(e, "transcript") if e in embedded else html.escape(_show(e, report_dir))
+                                        for e in failures.episode_id], "transcript")]
     if plots:
         parts.append("<h2>Plots</h2>")
         for name, png in sorted(plots.items()):
@@ -135,17 +299,22 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
         df = tables.get(name)
         if df is not None and not df.empty:
             parts += [f"<h2 id='{name}'>{html.escape(title)}</h2><p class='about'>{html.escape(about)}</p>",
-                      "<div class='scroll'>", shown(name, df).to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-",
-                                                         border=0), "</div>"]
+                      html_table(shown(name, df), links.for_table(df))]
+    if not index.empty:
+        parts += ["<h2 id='episodes'>Episodes</h2><p class='about'>One row per episode; a table row's "
+                  "<i>all N</i> link shows its episodes here.</p>", _index_html(index, embedded, report_dir, links)]
     parts += ["<h2>Manifest</h2><pre>", html.escape(json.dumps(manifest, indent=1, sort_keys=True, default=str)),
-              "</pre></body></html>"]
+              "</pre>", scripts, f"<script>{tx.viewer_script()}</script></body></html>"]
     return "\n".join(parts)
 
 
 def write(out: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> list[Path]:
+    """report.json, report.md and report.html into `out`; report.html embeds the transcripts
+    found there (transcripts.jsonl, or the parts of a session that did not finish)."""
     out.mkdir(parents=True, exist_ok=True)
-    files = {"report.json": to_json(manifest, tables), "report.md": to_markdown(manifest, tables, plots),
-             "report.html": to_html(manifest, tables, plots)}
+    folder = str(out)
+    files = {"report.json": to_json(manifest, tables), "report.md": to_markdown(manifest, tables, plots, folder),
+             "report.html": to_html(manifest, tables, plots, read_transcript_lines(out), folder)}
     written = []
     for name, text in files.items():
         tmp = out / (name + ".tmp")
