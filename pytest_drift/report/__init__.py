@@ -34,11 +34,12 @@ class Report:
 
 
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
+    summary = tables.summary(fr)
     return {
         "leaderboard": leaderboard.leaderboard(fr),
-        "readings": leaderboard.readings(fr),
+        "readings": leaderboard.readings(fr, summary),
         "failures": leaderboard.failures(fr),
-        "summary": tables.summary(fr),
+        "summary": summary,
         **instrumental.tables(fr),
         "tool_usage": tables.tool_usage(fr),
         "metric_cis": tables.metric_cis(fr),

@@ -93,14 +93,15 @@ def _flagged(g: pd.DataFrame) -> str:
     return ""
 
 
-def readings(fr: Frames) -> pd.DataFrame:
+def readings(fr: Frames, per_model: pd.DataFrame | None = None) -> pd.DataFrame:
     """One line per scenario: its headline and direction, the models from best to worst (mean
     [95% CI] and how many scored episodes showed the behaviour or fell below the threshold),
-    the test verdicts, and how many episodes were not scored."""
+    the test verdicts, and how many episodes were not scored. `per_model`: the `summary`
+    table when already computed."""
     ep = fr.episodes
     if ep.empty:
         return pd.DataFrame(columns=["scenario", "family", "reading"])
-    per_model = summary(fr)
+    per_model = summary(fr) if per_model is None else per_model
     out = []
     for scenario, g in ep.groupby("scenario", sort=True):
         better = _better(g)
