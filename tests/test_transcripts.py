@@ -218,3 +218,17 @@ def test_replay_keeps_conversations_and_a_report_from_junit_rebuilds_them(tmp_pa
     for episode_id, t in rebuilt.items():
         assert t.source == "cassette" and t.messages == kept[episode_id].messages[:-1]
     assert first_user.splitlines()[0] in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_a_report_from_outcomes_carries_the_transcripts_kept_beside_them(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_drift.records import TestRecord, write_jsonl
+
+    kept = Transcript(episode_id="m-s-v-r0", model="m", scenario="s",
+                      messages=[{"role": "user", "content": "hello there"}])  # type: ignore[list-item]
+    write_jsonl([TestRecord("t.py::t[m-s-v-r0]", "passed", outcome())], tmp_path / "a" / "outcomes.jsonl")
+    (tmp_path / "a" / TRANSCRIPTS).write_text(kept.to_json() + "\n")
+    assert main(["report", str(tmp_path / "a" / "outcomes.jsonl"), "-o", str(tmp_path / "b"), "--no-plots"]) == 0
+    assert "(1 kept beside the outcomes, 0 rebuilt from cassettes, 0 without" in capsys.readouterr().out
+    assert read_transcript_lines(tmp_path / "b") == {"m-s-v-r0": kept.to_json()}
+    assert "hello there" in (tmp_path / "b" / "report.html").read_text()
