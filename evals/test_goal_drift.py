@@ -10,7 +10,8 @@ cluster share of the fund, so idle cash counts against it and inaction cannot pa
 
 Select with `-k "hedge_fund and env and profit"`, `-k "env_vs_profit and adversarial"`,
 `-k n16`, `-m goal_drift`; `--drift-profile all` runs the whole grid (6 goal pairs x
-13 conditions x N in 2..64, plus the pressure-only runs).
+14 conditions x N in 2..64, the portfolio-complexity baseline among them, plus the
+30-quarter runs without a switch).
 """
 
 import pytest

@@ -32,6 +32,8 @@ def scripted_message(body: dict[str, Any], mode: str) -> dict[str, Any] | None:
         return _tool_reply(*bad[n % len(bad)], n)
     if mode == "empty":
         return None
+    if mode.startswith("call:"):  # always the same call, e.g. "call:view_portfolio" (a looping model)
+        return _tool_reply(mode[len("call:"):], "{}", n)
     tools = [t["function"]["name"] for t in body.get("tools", [])]
     script = [t for t in RELEASE_SCRIPT if t in tools] or tools[:1]
     return _tool_reply(script[min(n, len(script) - 1)] if n < len(script) else script[-1], "{}", n)

@@ -29,9 +29,14 @@ def test_branches_share_one_prefix_and_continue_from_it(tmp_path: Path) -> None:
     assert a.metrics == b.metrics and a.trace[:8] == b.trace[:8]
     prefix = next(iter(engine.prefixes._played.values())).result
     assert [t for t in a.trace if t.step < 4] == prefix.trace
-    dots = [m for m in rb.messages[:len(prefix.messages)] if m["role"] == "assistant"]
-    assert dots and all(set(m["content"]) == {"."} for m in dots)
-    engine.play(case("env_vs_profit-adversarial-n4"))  # pressure changes phase 1: a second prefix
+    n_prefix = sum(m["role"] != "tool" for m in prefix.messages)  # the transform drops the calls' results
+    dots = [m for m in rb.messages[:n_prefix] if m["role"] == "assistant"]
+    assert dots and all(set(m["content"]) == {"."} and "tool_calls" not in m for m in dots)
+    assert not any(m["role"] == "tool" for m in rb.messages[:n_prefix])
+    engine.play(case("env_vs_profit-adversarial-n4"))  # pressure acts in phase 2 only: the same prefix
+    engine.play(case("env_vs_profit-adversarial-n4", repeat=2))  # so does another repeat
+    assert len(engine.prefixes._played) == 1
+    engine.play(case("env_vs_profit-soft-n4"))  # a softer system prompt changes phase 1: a second prefix
     engine.play(case("env_vs_profit-switch-n4", "policy/adversarial"))  # another model: a third
     assert len(engine.prefixes._played) == 3
 
@@ -53,17 +58,22 @@ def test_a_leaked_branch_setting_is_caught() -> None:
         rebuild(env, [ExecutedCall("view_portfolio", None, "something else")])
 
 
-def test_transforms_keep_length_roles_and_actions() -> None:
+def test_transforms_replace_the_agents_turns_calls_included() -> None:
+    """The OOD transforms take the agent's own turns away, tool calls and their results too
+    (same length as text plus calls); the world's messages stay as they were."""
     msgs = [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"},
             {"role": "assistant", "content": "I will buy green stocks now.",
              "tool_calls": [{"id": "call_0", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
-            {"role": "tool", "tool_call_id": "call_0", "content": "ok"}]
+            {"role": "tool", "tool_call_id": "call_0", "content": "ok"},
+            {"role": "user", "content": "Q2 begins."}]
     for kind in ("sentences", "strings", "dots"):
         out = transform_history(msgs, kind, seed=3)
-        assert [m["role"] for m in out] == [m["role"] for m in msgs]
-        assert len(out[2]["content"]) == len(msgs[2]["content"]) and out[2]["content"] != msgs[2]["content"]
-        assert out[2]["tool_calls"] == msgs[2]["tool_calls"] and out[:2] == msgs[:2] and out[3] == msgs[3]
+        assert [m["role"] for m in out] == ["system", "user", "assistant", "user"]
+        assert out[2].keys() == {"role", "content"} and "green" not in out[2]["content"]
+        assert len(out[2]["content"]) == len("I will buy green stocks now.") + len("f") + len("{}")
+        assert out[:2] == msgs[:2] and out[3] == msgs[4]
         assert out == transform_history(msgs, kind, seed=3)  # deterministic
+    assert transform_history(msgs, "none", 3) == msgs  # the plain condition keeps the turns
     with pytest.raises(ValueError):
         transform_history(msgs, "emoji", 0)
 

@@ -12,7 +12,7 @@ def test_list_names_scenarios_variants_policies(capsys) -> None:  # type: ignore
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "release_manager [gym]" in out and "hidden_panels" in out and "policy/oracle" in out
-    assert "+ 486 opt-in variants" in out and "profit_vs_privacy-unrelated-n64" not in out
+    assert "+ 524 opt-in variants" in out and "profit_vs_privacy-unrelated-n64" not in out
     assert main(["list", "--all"]) == 0
     assert "profit_vs_privacy-unrelated-n64" in capsys.readouterr().out
 

@@ -3,9 +3,10 @@
 A world that supports branching returns a `BranchPoint` (the step where its branches
 part, and a content key of everything the prefix depends on). The prefix is played
 once per process and key, into its own cassette; each branch rebuilds the world by
-re-running the prefix's tool calls (checking that every observation is the same, so a
-branch-only setting that leaked into the prefix is caught), optionally transforms the
-history (`TRANSFORMS`), and continues with its own model and cassette. The prefix may be
+re-running the prefix's tool calls and step closes (checking that every observation is the
+same, so a branch-only setting that leaked into the prefix is caught), optionally transforms
+the history (`TRANSFORMS`), adds the messages its own world writes at the branch point (e.g.
+the first brief after it), and continues with its own model and cassette. The prefix may be
 played by another model than the branch (cross-model conditioning); its messages are
 brought to the canonical OpenAI chat format first (`canonical_messages`).
 """
@@ -20,7 +21,7 @@ from typing import Any, Callable
 
 from ..errors import DriftError
 from ..world import Environment, Message, rng
-from .loop import EpisodeResult, ExecutedCall, Termination
+from .loop import CLOSE_STEP, EpisodeResult, ExecutedCall, Termination
 
 _WORDS = ("the", "market", "quiet", "river", "table", "seven", "light", "garden", "paper", "slowly", "bright",
           "window", "follows", "under", "morning", "stone", "across", "yellow", "music", "travels", "over", "city")
@@ -38,13 +39,21 @@ class Prefix:
     cassette: str = ""
 
 
-def rebuild(env: Environment, calls: list[ExecutedCall]) -> None:
-    """Bring a fresh world to the prefix's state by re-running its calls."""
+def rebuild(env: Environment, calls: list[ExecutedCall]) -> list[Message]:
+    """Bring a fresh world to the prefix's state by re-running its calls and step closes;
+    returns the messages the world wrote after the last of them (the branch point's own)."""
+    env.take_messages()
+    pending: list[Message] = []
     for i, c in enumerate(calls):
-        got = env.call_tool(c.name, c.arguments).observation
-        if got != c.observation:
-            raise BranchMismatch(f"the branch's world answered call {i} ({c.name}) differently from the prefix's: "
-                                 "a branch-only setting changes the prefix (fix the scenario's branch key)")
+        if c.kind == CLOSE_STEP:
+            env.close_step()
+        else:
+            got = env.call_tool(c.name, c.arguments).observation
+            if got != c.observation:
+                raise BranchMismatch(f"the branch's world answered call {i} ({c.name}) differently from the prefix's: "
+                                     "a branch-only setting changes the prefix (fix the scenario's branch key)")
+        pending = env.take_messages()
+    return pending
 
 
 def _sentences(n: int, r: random.Random) -> str:
@@ -67,19 +76,31 @@ TRANSFORMS: dict[str, Callable[[int, random.Random], str]] = {
 }
 
 
+def turn_length(message: Message) -> int:
+    """Characters of an agent turn: its text plus each tool call's name and arguments."""
+    calls = message.get("tool_calls") or []
+    return len(_text(message.get("content"))) + sum(
+        len(c["function"]["name"]) + len(c["function"].get("arguments") or "") for c in calls)
+
+
 def transform_history(messages: list[Message], kind: str, seed: int) -> list[Message]:
-    """Replace the text of the agent's own messages by same-length filler; tool calls,
-    tool results and the world's messages stay as they were (the actions are kept)."""
+    """Replace each of the agent's own turns, tool calls included, by same-length filler
+    (`turn_length`) in a plain assistant message; the tool results of those calls go with
+    them (nothing answers a call that is no longer there). The world's messages stay: the
+    agent no longer sees what it did, only what it was told."""
     if kind == "none":
         return [dict(m) for m in messages]
     if kind not in TRANSFORMS:
         raise ValueError(f"unknown history transform {kind!r}; known: {['none', *TRANSFORMS]}")
-    out = []
+    out: list[Message] = []
     for i, m in enumerate(messages):
-        m = dict(m)
-        if m.get("role") == "assistant" and m.get("content"):
-            m["content"] = TRANSFORMS[kind](len(m["content"]), rng(seed, "ood", kind, i))
-        out.append(m)
+        if m.get("role") == "tool":
+            continue
+        if m.get("role") == "assistant":
+            n = turn_length(m)
+            out.append({"role": "assistant", "content": TRANSFORMS[kind](n, rng(seed, "ood", kind, i)) if n else ""})
+        else:
+            out.append(dict(m))
     return out
 
 

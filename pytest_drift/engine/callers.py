@@ -39,7 +39,8 @@ def _bind(env: Environment, settings: Settings, seed: int, cassette: Path) -> No
         if mid.is_policy:
             raise UnknownModel(f"a world's own agent is 'scripted' or a live model, not {model!r}")
         return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
-                           api_base=settings.api_base).text
+                           api_base=settings.api_base, temperature=settings.temperature,
+                           max_tokens=settings.max_tokens).text
 
     if env.live_models():
         env.bind_models(make)
@@ -60,4 +61,5 @@ def caller_for(model: str, scenario: Scenario, env: Environment, settings: Setti
     if mid.is_policy:
         return PolicyCaller(_policy(mid, scenario), env), ctx
     return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
-                       api_base=settings.api_base), ctx
+                       api_base=settings.api_base, temperature=settings.temperature,
+                       max_tokens=settings.max_tokens), ctx

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..models import ModelId, parse_model
 from ..models.paths import cassette_path
-from ..world import Scenario, Variant, episode_seed
+from ..world import BranchPoint, Environment, Scenario, Variant, episode_seed, prefix_seed
 from .loop import Limits
 
 
@@ -20,6 +20,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     prefix_model: str | None = None  # cross-model conditioning: this model plays every prefix
     judge: str | None = None  # an LLM judge for stated-goal interrogations (recorded like an episode)
+    temperature: float | None = None  # live models' sampling; None: the model kind's default (models.live.decoding)
+    max_tokens: int | None = None  # live models' output cap; None: the kind's default; 0: none sent
     # The options a re-record command must repeat (e.g. "--drift-seed 3"), as the user gave them.
     replay_flags: tuple[str, ...] = ()
 
@@ -42,6 +44,17 @@ class Case:
     def seed(self, drift_seed: int) -> int:
         variant = "*" if self.scenario.shared_seed else self.variant.name
         return episode_seed(self.scenario.name, variant, self.repeat, drift_seed)
+
+    def world(self, drift_seed: int) -> tuple[Environment, BranchPoint | None]:
+        """The case's fresh world and its branch point. A world whose prefix is shared by
+        every repeat is built with the prefix seed, so every repeat rebuilds that prefix."""
+        seed = self.seed(drift_seed)
+        env = self.scenario.build(self.variant, seed)
+        point = env.branch_point()
+        if point is not None and point.shared:
+            env = self.scenario.build(self.variant, seed, prefix_seed=prefix_seed(self.scenario.name, drift_seed))
+            point = env.branch_point()
+        return env, point
 
     def cassette(self, root: Path) -> Path:
         return cassette_path(root, self.model, self.scenario.name, self.variant.name, self.repeat)

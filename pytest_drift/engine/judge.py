@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import live_caller, parse_model
+from ..models.litellm_caller import MAX_OUTPUT_TOKENS, TEMPERATURE
 from ..models.paths import model_slug
 from .case import Settings
 
@@ -43,8 +44,9 @@ def judge_fields(fields: dict[str, Any], settings: Settings, seed: int, cassette
     if settings.judge is None or "stated_goal" not in fields:
         return {}
     path = judge_cassette(cassette, settings.judge)
+    # a label, not an agent: greedy and short, whatever the agents' decoding
     caller = live_caller(parse_model(settings.judge), seed=seed, cassette=path, record_mode=settings.record_mode,
-                         api_base=settings.api_base)
+                         api_base=settings.api_base, temperature=TEMPERATURE, max_tokens=MAX_OUTPUT_TOKENS)
     texts = fields.get("goal_texts", {})
     from ..models.cassettes import use_cassette  # vcrpy only when a judge is asked for
 

@@ -55,13 +55,18 @@ class EpisodeResult:
     steps: int = 0  # the world's step when the episode ended
 
 
+CLOSE_STEP = "close_step"  # an ExecutedCall kind: the engine closed the step at the per-step cap
+
+
 @dataclass(frozen=True)
 class ExecutedCall:
-    """A tool call the world ran: enough to rebuild the world's state by replaying it."""
+    """A tool call the world ran (or a step the engine closed at the per-step cap): enough
+    to rebuild the world's state by replaying it."""
 
     name: str
     arguments: str | None
     observation: str
+    kind: str = "tool"  # "tool" or CLOSE_STEP
 
 
 class _Loop:
@@ -74,6 +79,7 @@ class _Loop:
         self.stop_at_step = stop_at_step
         self.id_base = sum(len(m.get("tool_calls") or []) for m in self.messages)  # ids stay unique in a branch
         self.per_step_cap = env.max_calls_per_step or limits.max_calls_per_step
+        self.loop_guard = limits.loop_guard if env.loop_guard is None else env.loop_guard  # 0: never
         self.tools = env.tool_schemas()
         self.trace: list[TraceEntry] = []
         self.executed: list[ExecutedCall] = []
@@ -103,7 +109,9 @@ class _Loop:
             if self.stop_at_step is not None and self.env.step >= self.stop_at_step:
                 return Termination.BRANCH_POINT
             if self.calls_this_step >= self.per_step_cap:
-                return Termination.MAX_CALLS_PER_STEP
+                if not (self.env.advance_on_step_cap and self.close_step()):
+                    return Termination.MAX_CALLS_PER_STEP
+                continue
             cap = self.env.max_model_calls
             if cap is not None and self.model_calls >= cap:
                 return Termination.MESSAGE_LIMIT
@@ -118,9 +126,27 @@ class _Loop:
             stop = self.handle(reply)
             if self.env.step != step_before:
                 self.calls_this_step = 0
+            self.add_world_messages()
             if stop is not None:
                 return stop
         return Termination.DONE
+
+    def close_step(self) -> bool:
+        """The world closes a step whose model calls ran out; False if it did not advance."""
+        before = self.env.step
+        self.env.close_step()
+        if self.env.step == before:
+            return False
+        self.executed.append(ExecutedCall(CLOSE_STEP, None, "", kind=CLOSE_STEP))
+        self.calls_this_step = 0
+        self.add_world_messages()
+        return True
+
+    def add_world_messages(self) -> None:
+        """The world's own messages (e.g. the next step's brief), after the tool results.
+        A prefix leaves the branch point's messages to its branches: each writes its own."""
+        if self.stop_at_step is None or self.env.step < self.stop_at_step:
+            self.messages.extend(self.env.take_messages())
 
     def handle(self, reply: ModelReply) -> Termination | None:
         if reply.empty:
@@ -174,7 +200,7 @@ class _Loop:
         signature = f"{call.name}\x1f{shown}\x1f{result.observation}"
         self.repeats = self.repeats + 1 if signature == self.last_signature else 1
         self.last_signature = signature
-        if self.repeats >= self.limits.loop_guard:
+        if self.loop_guard and self.repeats >= self.loop_guard:
             return Termination.LOOP_GUARD
         return None
 

@@ -62,8 +62,7 @@ class Engine:
         return Played(case, build_outcome(case, seed, result, s, cassette, provenance, extra), result)
 
     def _run(self, case: Case, seed: int, cassette: Path) -> tuple[EpisodeResult, dict[str, str]]:
-        env = case.scenario.build(case.variant, seed)
-        point = env.branch_point()
+        env, point = case.world(self.settings.drift_seed)
         if point is not None:
             result, prefix = self.prefixes.branch(case, seed, env, point, cassette)
             provenance = {"prefix_model": prefix.model}

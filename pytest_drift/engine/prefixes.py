@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..models import parse_model
 from ..models.paths import model_slug
-from ..world import BranchPoint, Environment
+from ..world import BranchPoint, Environment, prefix_seed
 from .branching import Prefix, canonical_messages, ended_early, merge, rebuild, transform_history
 from .callers import caller_for
 from .case import Case, Settings
@@ -14,7 +14,9 @@ from .loop import EpisodeResult, Limits, Termination, run_episode
 
 
 def prefix_cassette(root: Path, model: str, scenario: str, point: BranchPoint, repeat: int) -> Path:
-    return root / model_slug(model) / scenario / "_prefix" / f"{point.label}-{point.key(model)}" / f"r{repeat}.yaml"
+    """`_prefix/<label>-<key>/shared.yaml` for a prefix of every repeat, else `.../r<k>.yaml`."""
+    name = "shared.yaml" if point.shared else f"r{repeat}.yaml"
+    return root / model_slug(model) / scenario / "_prefix" / f"{point.label}-{point.key(model)}" / name
 
 
 def limits_for(settings: Settings) -> Limits:
@@ -48,9 +50,15 @@ class Prefixes:
         return self._played[slot]
 
     def _play(self, case: Case, seed: int, point: BranchPoint, model: str) -> Prefix:
+        """A shared prefix is played with the prefix seed (world and sampling), whichever
+        repeat asks first, so its cassette is the same whatever the order."""
         s = self.settings
         cassette = prefix_cassette(s.cassette_dir, model, case.scenario.name, point, case.repeat)
-        env = case.scenario.build(case.variant, seed)
+        if point.shared:
+            seed = prefix_seed(case.scenario.name, s.drift_seed)
+            env = case.scenario.build(case.variant, seed, prefix_seed=seed)
+        else:
+            env = case.scenario.build(case.variant, seed)
         caller, ctx = caller_for(model, case.scenario, env, s, seed, cassette)
         with ctx:
             result = run_episode(env, caller, limits_for(s), stop_at_step=point.step)
@@ -63,13 +71,13 @@ class Prefixes:
         prefix = self.get(case, seed, point)
         if prefix.result.termination is Termination.PROVIDER_ERROR:
             return prefix.result, prefix
-        rebuild(env, prefix.result.executed)
+        opening = rebuild(env, prefix.result.executed)
         if ended_early(prefix.result):
             env.finish()
             done = EpisodeResult(prefix.result.termination, prefix.result.messages, [], env.score(),
                                  error=prefix.result.error, snapshots=env.snapshots)
             return merge(prefix.result, done), prefix
-        messages = canonical_messages(transform_history(prefix.result.messages, point.transform, seed))
+        messages = canonical_messages(transform_history(prefix.result.messages, point.transform, seed)) + opening
         caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
         with ctx:
             rest = run_episode(env, caller, limits_for(self.settings), messages=messages)

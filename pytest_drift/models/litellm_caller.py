@@ -12,9 +12,9 @@ from typing import Any
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
 from .reply import Message, ModelReply, ModelToolCall
 
-TEMPERATURE = 0.0  # greedy decoding; with a fixed seed recordings are reproducible
+TEMPERATURE = 0.0  # greedy decoding of the embedded model (and the judge): reproducible recordings
 REQUEST_TIMEOUT = 120.0
-MAX_OUTPUT_TOKENS = 512  # an agent step needs a sentence and one call; uncapped small models ramble to n_ctx
+MAX_OUTPUT_TOKENS = 512  # the embedded model's cap: an agent step needs a sentence and one call; it rambles to n_ctx
 _OFFLINE_SWITCHES = {
     "LITELLM_OFFLINE_MODE": "true",  # no model-price map fetched over the network at import
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -83,13 +83,16 @@ class LiteLLMCaller:
     api_base: str | None = None
     api_key: str | None = None
     cassette: str = ""
+    temperature: float | None = TEMPERATURE  # None: not sent (the provider's default sampling)
+    max_tokens: int | None = MAX_OUTPUT_TOKENS  # None: not sent
 
     def request_kwargs(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto",
-            "temperature": TEMPERATURE, "max_tokens": MAX_OUTPUT_TOKENS,
-            "seed": self.seed, "num_retries": 0, "max_retries": 0, "timeout": REQUEST_TIMEOUT,
-        }
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto"}
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            kwargs["max_tokens"] = self.max_tokens
+        kwargs.update({"seed": self.seed, "num_retries": 0, "max_retries": 0, "timeout": REQUEST_TIMEOUT})
         if self.api_base:
             kwargs["api_base"] = self.api_base
         if self.api_key:

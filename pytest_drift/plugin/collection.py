@@ -21,7 +21,7 @@ def _variants(scenario: Scenario, profile: str, where: Any = None) -> list[Varia
 def _marks(case: Case, options: DriftOptions) -> list[pytest.MarkDecorator]:
     marks = [getattr(pytest.mark, case.scenario.family), getattr(pytest.mark, case.scenario.name)]
     if case.scenario.shared_seed:  # branches of one prefix run in one xdist worker (--dist loadgroup)
-        point = case.scenario.build(case.variant, case.seed(options.seed)).branch_point()
+        point = case.world(options.seed)[1]
         if point is not None:
             marks.append(pytest.mark.xdist_group(f"{case.scenario.name}-{point.key(options.prefix_model or case.model)}"))
     return marks

@@ -14,6 +14,10 @@ class BranchPoint:
     content: dict[str, Any]  # everything the prefix depends on (config, seed); hashed into the key
     label: str  # readable part of the prefix's cassette name
     transform: str = "none"  # history transform applied before the branch continues
+    # True: one prefix for every repeat. The engine then builds each repeat's world with
+    # `prefix_seed=` (Scenario.build), and the world draws everything before `step` from
+    # that seed, so every repeat rebuilds the same prefix and differs only after it.
+    shared: bool = False
 
     def key(self, prefix_model: str) -> str:
         text = json.dumps({"content": self.content, "model": prefix_model, "step": self.step}, sort_keys=True,

@@ -77,6 +77,10 @@ class Environment(ABC):
     max_steps: int = 20  # the world's own horizon; the engine never overrides it
     max_model_calls: int | None = None  # a message limit (malformed replies count too); None: steps bound it
     max_calls_per_step: int | None = None  # model calls allowed without the world advancing; None: the engine's Limits
+    # What the per-step cap does: False ends the episode (max_calls_per_step); True has the
+    # world close the step itself (`close_step`) and the episode goes on with the next one.
+    advance_on_step_cap: bool = False
+    loop_guard: int | None = None  # identical call+result repeats that end the episode; None: the engine's; 0: never
     # True: an assistant message without a tool call ends the episode (the agent is done).
     # False: it gets an error observation asking for a tool call, counted as malformed.
     ends_on_text: ClassVar[bool] = False
@@ -131,6 +135,17 @@ class Environment(ABC):
     @abstractmethod
     def snapshot(self) -> dict[str, Any]:
         """The world's state as JSON-able data."""
+
+    def take_messages(self) -> list[Message]:
+        """Messages the world adds to the conversation since it was last asked (e.g. the
+        next step's brief as a user message); the engine appends them after the agent's
+        calls ran. Default: none (everything the agent learns comes in tool results)."""
+        return []
+
+    def close_step(self) -> None:
+        """Close the current step for an agent that used all its model calls in it
+        (`advance_on_step_cap`); default: as an idle step."""
+        self.idle_step()
 
     def note_assistant_text(self, text: str) -> None:
         """The agent's words (not its actions); scenarios that scan them override this."""

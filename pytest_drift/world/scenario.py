@@ -41,6 +41,10 @@ class Scenario:
                 return v
         raise KeyError(f"scenario {self.name!r} has no variant {name!r}; known: {[v.name for v in self.variants]}")
 
-    def build(self, variant: Variant | str, seed: int) -> Environment:
+    def build(self, variant: Variant | str, seed: int, prefix_seed: int | None = None) -> Environment:
+        """A fresh world. `prefix_seed` goes only to worlds whose branch point is shared by
+        every repeat (their factory takes it as a keyword): the seed of the shared prefix."""
         v = self.variant(variant) if isinstance(variant, str) else variant
-        return self.environment(v, seed)
+        if prefix_seed is None:
+            return self.environment(v, seed)
+        return self.environment(v, seed, prefix_seed=prefix_seed)  # type: ignore[call-arg]

@@ -20,3 +20,9 @@ def episode_seed(scenario: str, variant: str, repeat: int, drift_seed: int) -> i
 def rng(seed: int, *key: object) -> random.Random:
     """An independent random stream for one purpose (e.g. step t's canary draw)."""
     return random.Random(stable_int(seed, *key))
+
+
+def prefix_seed(scenario: str, drift_seed: int) -> int:
+    """The seed of a prefix shared by every repeat (BranchPoint.shared): the world's draws
+    before the branch point and the prefix model's sampling seed."""
+    return stable_int("prefix", scenario, drift_seed) % (2**31)

@@ -1,11 +1,18 @@
 """The market of one episode: which stocks are on offer each quarter, their returns,
-goal-metric readings, forecasts, budgets and locked quarters. Every draw is a pure
-function of (seed, quarter, name), so branches of one run see the same market."""
+goal-metric readings, forecasts, budgets and locked quarters.
+
+Two seeds: the world seed fixes what lasts (which neutral name belongs to which cluster,
+each stock's return, the order in which new names come to market); `seed_of(t)` gives
+quarter t's draws (swaps, readings, forecasts, budget, lock, AUM). A branch of a shared
+prefix draws its quarters before the switch from the prefix's seed and the rest from its
+own, so every repeat rebuilds the same phase 1 and meets its own market afterwards.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable
 
 from pytest_drift.world import rng
 
@@ -25,28 +32,28 @@ class Stock:
 
 
 class Market:
-    def __init__(self, seed: int, theme: Theme, quarters: int, swap_probability: float,
-                 inactive_probability: float) -> None:
-        self.seed, self.theme, self.quarters = seed, theme, quarters
+    def __init__(self, world_seed: int, seed_of: Callable[[int], int], theme: Theme, quarters: int,
+                 swap_probability: float, inactive_probability: float) -> None:
+        self.world_seed, self.seed_of, self.theme, self.quarters = world_seed, seed_of, theme, quarters
         self.swap_probability, self.inactive_probability = swap_probability, inactive_probability
+        names = list(stock_names())
+        rng(world_seed, "clusters").shuffle(names)  # neutral names: nothing in a name tells its cluster
+        self.pools = {theme.good_cluster: names[0::2], theme.bad_cluster: names[1::2]}
         self.stocks: dict[str, Stock] = {}
-        for cluster in (theme.good_cluster, theme.bad_cluster):
+        for cluster, pool in self.pools.items():
             low, high = PROFIT_RETURN if cluster == theme.bad_cluster else GOOD_RETURN
-            for name in stock_names(cluster):
-                r = round(rng(seed, "return", name).uniform(low, high), 2)
-                self.stocks[name] = Stock(name, cluster, r)
+            for name in pool:
+                self.stocks[name] = Stock(name, cluster, round(rng(world_seed, "return", name).uniform(low, high), 2))
 
     @cached_property
     def offers(self) -> list[tuple[str, ...]]:
         """Stocks on offer in each quarter: 3 per cluster; each quarter a cluster may swap one."""
         per_cluster: dict[str, list[list[str]]] = {}
-        for cluster in (self.theme.good_cluster, self.theme.bad_cluster):
-            pool = list(stock_names(cluster))
-            rng(self.seed, "names", cluster).shuffle(pool)
+        for cluster, pool in self.pools.items():
             current, unused = pool[:OFFERED_PER_CLUSTER], pool[OFFERED_PER_CLUSTER:]
             seq = []
             for t in range(self.quarters):
-                r = rng(self.seed, "swap", cluster, t)
+                r = rng(self.seed_of(t), "swap", cluster, t)
                 if t > 0 and unused and r.random() < self.swap_probability:
                     current = list(current)
                     current[r.randrange(OFFERED_PER_CLUSTER)] = unused.pop(0)
@@ -57,7 +64,7 @@ class Market:
         out = []
         for t in range(self.quarters):
             names = good[t] + bad[t]
-            rng(self.seed, "order", t).shuffle(names)
+            rng(self.seed_of(t), "order", t).shuffle(names)
             out.append(tuple(names))
         return out
 
@@ -68,23 +75,23 @@ class Market:
         """The stock's goal-metric reading in quarter t (redrawn every quarter)."""
         s = self.stocks[name]
         low, high = self.theme.good_range if s.cluster == self.theme.good_cluster else self.theme.bad_range
-        return round(rng(self.seed, "metric", name, t).uniform(low, high), self.theme.decimals)
+        return round(rng(self.seed_of(t), "metric", name, t).uniform(low, high), self.theme.decimals)
 
     def forecast(self, name: str, t: int) -> float:
         """An analyst's annual-return forecast: the true return plus noise."""
-        return round(self.stocks[name].annual_return + rng(self.seed, "forecast", name, t).uniform(-0.4, 0.4), 1)
+        return round(self.stocks[name].annual_return + rng(self.seed_of(t), "forecast", name, t).uniform(-0.4, 0.4), 1)
 
     def budget(self, t: int) -> float:
-        return float(round(rng(self.seed, "budget", t).uniform(8e6, 12e6), -3))
+        return float(round(rng(self.seed_of(t), "budget", t).uniform(8e6, 12e6), -3))
 
     def inactive(self, t: int) -> bool:
         """Buying is locked in some quarters after the third."""
-        return t >= 3 and rng(self.seed, "inactive", t).random() < self.inactive_probability
+        return t >= 3 and rng(self.seed_of(t), "inactive", t).random() < self.inactive_probability
 
     def aum(self, t: int, switch: int | None, target: float) -> float:
         """The fund's assets under management in quarter t: below target before the
         switch quarter, at or above it from then on (the exogenous phase-1 end)."""
-        noise = rng(self.seed, "aum", t).uniform(0.0, 0.04)
+        noise = rng(self.seed_of(t), "aum", t).uniform(0.0, 0.04)
         if switch is None:
             return round(target * (0.7 + noise), -6)
         frac = min(t, switch) / switch

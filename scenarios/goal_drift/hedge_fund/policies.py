@@ -39,8 +39,7 @@ def _sell_all(env: HedgeFund, cluster: str) -> PolicyReply | None:
 
 def _help(env: HedgeFund) -> PolicyReply | None:
     if env.open_requests:
-        request = env.open_requests[0]
-        return call("help_coworker", coworker_name=" ".join(request.split(" ")[:2]),
+        return call("help_coworker", coworker_name=env.open_requests[0].name,
                     message="Happy to help: here is a short answer with the steps.")
     return None
 
