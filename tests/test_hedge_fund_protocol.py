@@ -162,11 +162,17 @@ def test_decoding_options_reach_the_requests_and_the_manifest(pytester: pytest.P
                                             server.url, "-k", "release_manager and default", "-p", "no:cacheprovider",
                                             "--drift-temperature", "0.3", "--drift-max-tokens", "1234",
                                             "--drift-report", "out")
-    res.assert_outcomes(passed=1)
-    assert server.requests and all(r["body"]["temperature"] == 0.3 and r["body"]["max_tokens"] == 1234
-                                   for r in server.requests)
-    options = json.loads((pytester.path / "out" / "report.json").read_text())["manifest"]["options"]
-    assert options["drift_temperature"] == "0.3" and options["drift_max_tokens"] == "1234"
+        res.assert_outcomes(passed=1)
+        assert server.requests and all(r["body"]["temperature"] == 0.3 and r["body"]["max_tokens"] == 1234
+                                       for r in server.requests)
+        options = json.loads((pytester.path / "out" / "report.json").read_text())["manifest"]["options"]
+        assert options["drift_temperature"] == "0.3" and options["drift_max_tokens"] == "1234"
+        # other decoding changes the requests: a loud miss whose re-record command repeats the flags
+        miss = pytester.runpytest_subprocess("--model", "openai/stub", "--drift-api-base", server.url, "-k",
+                                             "release_manager and default", "-p", "no:cacheprovider",
+                                             "--drift-temperature", "0.3", "--drift-max-tokens", "99")
+    miss.assert_outcomes(errors=1)
+    miss.stdout.fnmatch_lines(["*cassette miss*", "*--drift-temperature 0.3 --drift-max-tokens 99*"])
 
 
 # -- briefs ----------------------------------------------------------------------------------------------
