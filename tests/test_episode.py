@@ -1,9 +1,11 @@
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from openai_stub_server import StubServer
-from pytest_drift import Limits, Termination, run_episode
+from pytest_drift import Limits, ProviderError, Termination, run_episode
+from pytest_drift.models.ratelimit import RetryPolicy, set_retry_policy
 from pytest_drift.models import LiteLLMCaller, PolicyCaller
 from pytest_drift.engine import Case, Settings, play
 from scenarios.gym import RELEASE_MANAGER
@@ -49,22 +51,49 @@ def test_malformed_http_replies(mode: str, kind: str) -> None:
     assert result.score is not None and result.termination is Termination.MAX_CALLS_PER_STEP
 
 
-def test_transient_errors_are_retried_with_backoff() -> None:
+@pytest.fixture
+def quick_retries() -> Iterator[RetryPolicy]:
+    """Live callers retry at once (no backoff), at most three times per kind."""
+    policy = RetryPolicy(max_errors=3, max_rate_limited=3, base_delay=0.0)
+    previous = set_retry_policy(policy)
+    yield policy
+    set_retry_policy(previous)
+
+
+def test_loop_retries_a_callers_transient_errors_with_its_delays() -> None:
+    """A caller that does not retry itself (not litellm's) is retried by the loop."""
+    slept: list[float] = []
+    env = EchoWorld(ECHO.variant("plain"), 0)
+    inner = PolicyCaller(Scripted([]), env)
+    failures = iter([True, True])
+
+    def flaky(messages, tools):  # type: ignore[no-untyped-def]
+        if next(failures, False):
+            raise ProviderError("503", transient=True)
+        return inner(messages, tools)
+
+    result = run_episode(env, flaky, Limits(retry_delays=(1.0, 5.0)), sleep=slept.append)
+    assert slept == [1.0, 5.0] and result.retries == 2 and result.score is not None
+
+
+def test_litellm_caller_retries_5xx_itself_and_counts_it(quick_retries: RetryPolicy) -> None:
     slept: list[float] = []
     with StubServer(fail_first=2, fail_status=503) as server:
         env = RELEASE_MANAGER.build("default", 0)
         caller = LiteLLMCaller("openai/stub", seed=0, api_base=server.url, api_key="k")
-        result = run_episode(env, caller, Limits(retry_delays=(1.0, 5.0)), sleep=slept.append)
-    assert slept == [1.0, 5.0] and result.retries == 2 and result.score is not None
+        result = run_episode(env, caller, Limits(retry_delays=(9.0,)), sleep=slept.append)
+    assert slept == [] and result.retries == 2 and result.score is not None  # the loop did not retry
+    assert result.usage.total_tokens == 2 * result.model_calls and result.usage.cost_usd is None  # unknown price
 
 
-def test_persistent_provider_failure_is_labelled_unknown_not_scored(tmp_path: Path) -> None:
+def test_persistent_provider_failure_is_labelled_unknown_not_scored(tmp_path: Path, quick_retries: RetryPolicy) -> None:
     with StubServer(fail_first=10**6, fail_status=429) as server:
         settings = Settings(tmp_path, record_mode="all", api_base=server.url, limits=NO_SLEEP)
         outcome = play(Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0), settings).outcome
-        assert len(server.requests) == 1 + NO_SLEEP.max_retries
+        assert len(server.requests) == 1 + quick_retries.max_rate_limited
     assert outcome.label_status == "unknown" and outcome.termination == "provider_error"
-    assert outcome.metrics == {} and "RateLimitError" in outcome.label_reason
+    assert outcome.metrics == {} and "RateLimitError" in outcome.label_reason and "after 3 retries" in outcome.label_reason
+    assert outcome.retries == 3
 
 
 def test_non_transient_error_is_not_retried(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import DriftError
+from ..models.usage import Usage
 from ..world import Environment, Message, rng
 from .loop import CLOSE_STEP, EpisodeResult, ExecutedCall, Termination
 
@@ -170,8 +171,15 @@ def merge(prefix: EpisodeResult, branch: EpisodeResult) -> EpisodeResult:
         score=branch.score, model_calls=prefix.model_calls + branch.model_calls,
         tool_calls=prefix.tool_calls + branch.tool_calls, retries=prefix.retries + branch.retries,
         malformed=malformed, error=branch.error, snapshots=branch.snapshots,
-        executed=[*prefix.executed, *branch.executed],
+        executed=[*prefix.executed, *branch.executed], usage=_summed(prefix.usage, branch.usage),
     )
+
+
+def _summed(a: Usage, b: Usage) -> Usage:
+    total = Usage()
+    total.add(a)
+    total.add(b)
+    return total
 
 
 def ended_early(prefix: EpisodeResult) -> bool:

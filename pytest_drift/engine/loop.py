@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError
 from ..models import ModelCaller, ModelReply, ModelToolCall
+from ..models.usage import Usage, metered
 from ..outcome import TraceEntry
 from ..world import Environment, Message, Score, canonical_args
 
@@ -47,9 +48,10 @@ class EpisodeResult:
     score: Score | None
     model_calls: int = 0
     tool_calls: int = 0
-    retries: int = 0
+    retries: int = 0  # the loop's and the model callers' own
     malformed: dict[str, int] = field(default_factory=dict)
     error: str = ""
+    usage: Usage = field(default_factory=Usage)  # tokens and cost of every live call made while it ran
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     executed: list[ExecutedCall] = field(default_factory=list)  # every call the world ran, in order
     steps: int = 0  # the world's step when the episode ended
@@ -219,12 +221,13 @@ def run_episode(
     initial messages; `stop_at_step` ends a prefix run at its branch point, unscored."""
     loop = _Loop(env, model, limits, sleep, messages, stop_at_step)
     error = ""
-    try:
-        termination = loop.run()
-    except ContextExhausted as exc:
-        termination, error = Termination.CONTEXT_EXHAUSTED, str(exc)
-    except ProviderError as exc:
-        termination, error = Termination.PROVIDER_ERROR, str(exc)
+    with metered() as meter:  # the agent's calls and the world's own models' (an adversary's)
+        try:
+            termination = loop.run()
+        except ContextExhausted as exc:
+            termination, error = Termination.CONTEXT_EXHAUSTED, str(exc)
+        except ProviderError as exc:
+            termination, error = Termination.PROVIDER_ERROR, str(exc)
     score: Score | None = None
     if termination not in (Termination.PROVIDER_ERROR, Termination.BRANCH_POINT):
         env.finish()
@@ -236,9 +239,10 @@ def run_episode(
         score=score,
         model_calls=loop.model_calls,
         tool_calls=loop.tool_calls,
-        retries=loop.retries,
+        retries=loop.retries + meter.retries,
         malformed=loop.malformed,
         error=error,
         snapshots=env.snapshots,
         executed=loop.executed,
+        usage=meter.usage,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CassetteMiss
-from ..outcome import Outcome
+from ..outcome import Outcome, Usage
 from ..version import __version__
 from ..world import Environment
 from .callers import caller_for
@@ -106,12 +106,13 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
     if result.score is None or result.termination is Termination.PROVIDER_ERROR:
         return Outcome(**base, label_status="unknown", label_reason=result.error or "provider error",
                        termination=result.termination.value, model_calls=result.model_calls,
-                       retries=result.retries)
+                       retries=result.retries, usage=Usage(**result.usage.as_dict()))
     score = result.score
     return Outcome(
         **base, label_status=score.label_status, label_reason=score.label_reason,
         termination=result.termination.value, steps=result.steps, model_calls=result.model_calls,
-        tool_calls=result.tool_calls, retries=result.retries, malformed=result.malformed,
+        tool_calls=result.tool_calls, retries=result.retries, usage=Usage(**result.usage.as_dict()),
+        malformed=result.malformed,
         metrics=score.metrics, series=score.series, fields={**score.fields, **extra_fields}, trace=result.trace,
     )
 

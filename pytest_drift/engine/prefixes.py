@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from ..models import parse_model
@@ -40,13 +41,18 @@ class Prefixes:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._played: dict[tuple[str, str, str], Prefix] = {}
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}  # episodes on threads play a prefix once
+        self._lock = threading.Lock()
 
     def get(self, case: Case, seed: int, point: BranchPoint) -> Prefix:
         s = self.settings
         model = s.prefix_model or case.model
         slot = (str(s.cassette_dir), model, point.key(model))
-        if slot not in self._played:
-            self._played[slot] = self._play(case, seed, point, model)
+        with self._lock:
+            lock = self._locks.setdefault(slot, threading.Lock())
+        with lock:
+            if slot not in self._played:
+                self._played[slot] = self._play(case, seed, point, model)
         return self._played[slot]
 
     def _play(self, case: Case, seed: int, point: BranchPoint, model: str) -> Prefix:

@@ -22,6 +22,7 @@ from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serialize import serialize
 
 from .paths import RECORD_MODES, cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
+from .router import routed
 
 SECRET_QUERY_KEYS = frozenset({"key", "api_key", "api-key", "apikey", "access_token", "token"})
 KEPT_HEADERS = frozenset({"content-type"})
@@ -98,12 +99,26 @@ def _vcr(record_mode: str) -> Any:
     return my_vcr
 
 
+_NOT_CASSETTE_ARGS = ("path_transformer", "func_path_generator", "record_on_exception")
+
+
 @contextmanager
 def use_cassette(path: Path, record_mode: str) -> Iterator[Any]:
-    """Open the episode's cassette; `rewrite` starts from an empty one."""
+    """Open the episode's cassette; `rewrite` starts from an empty one.
+
+    vcrpy's own Cassette, loaded and saved as `VCR.use_cassette` does (saved on the way
+    out, exception or not), but routed (`router.routed`): the requests of this thread or
+    task reach this cassette even while other episodes' cassettes are open."""
     if record_mode not in RECORD_MODES:
         raise ValueError(f"record mode must be one of {RECORD_MODES}, got {record_mode!r}")
     if record_mode == "rewrite":
         path.unlink(missing_ok=True)
-    with _vcr(record_mode).use_cassette(str(path)) as cassette:
-        yield cassette
+    from vcr.cassette import Cassette
+
+    config = _vcr(record_mode).get_merged_config(path=str(path))
+    cassette = Cassette.load(**{k: v for k, v in config.items() if k not in _NOT_CASSETTE_ARGS})
+    try:
+        with routed(cassette):
+            yield cassette
+    finally:
+        cassette._save()

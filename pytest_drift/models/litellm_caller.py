@@ -1,4 +1,5 @@
-"""Live models through litellm.completion: request shape, failures mapped to our errors."""
+"""Live models through litellm.completion: request shape, rate limits and retries
+(`ratelimit`), usage to the episode's meter (`usage`), failures mapped to our errors."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
+from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .reply import Message, ModelReply, ModelToolCall
+from .router import replaying
+from .usage import CallEvent, record_call, usage_of
 
 TEMPERATURE = 0.0  # greedy decoding of the embedded model (and the judge): reproducible recordings
 REQUEST_TIMEOUT = 120.0
@@ -109,14 +113,48 @@ class LiteLLMCaller:
         return to_reply(self._complete(kwargs)).content or ""
 
     def _complete(self, kwargs: dict[str, Any]) -> Any:
+        """One completion within the endpoint's adaptive limit, retried as `ratelimit` says;
+        its usage goes to the episode's meter. What still fails is raised as ProviderError
+        (not transient: the retries are done), CassetteMiss or ContextExhausted."""
         litellm = litellm_module()
+        replay = replaying()
         try:
-            return litellm.completion(**kwargs)
+            response, attempts = call_with_retries(
+                lambda: litellm.completion(**kwargs), limit=provider_limit(self.model, self.api_base),
+                policy=retry_policy(), kind_of=_kind, headers_of=_headers, wait=not replay)
+        except GaveUp as gave_up:
+            a = gave_up.attempts
+            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=not replay))
+            raise self._error(gave_up.last, a.retries) from None
         except Exception as exc:  # noqa: BLE001 - every provider failure is mapped below
-            miss = find_cassette_miss(exc)
-            if miss is not None:
-                raise CassetteMiss(self.cassette, str(miss).splitlines()[0][:300]) from None
-            name = type(exc).__name__
-            if name == "ContextWindowExceededError" or _CONTEXT_RE.search(str(exc)):
-                raise ContextExhausted(redact(f"{name}: {str(exc)[:200]}")) from None
-            raise ProviderError(redact(f"{name}: {str(exc)[:300]}"), transient=name in _TRANSIENT) from None
+            a = getattr(exc, "attempts", None) or Attempts()
+            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=not replay))
+            raise self._error(exc, a.retries) from None
+        record_call(CallEvent(usage_of(response), attempts.retries, attempts.rate_limit_waits, attempts.waited_s,
+                              live=not replay))
+        return response
+
+    def _error(self, exc: BaseException, retries: int) -> Exception:
+        miss = find_cassette_miss(exc)
+        if miss is not None:
+            return CassetteMiss(self.cassette, str(miss).splitlines()[0][:300])
+        name = type(exc).__name__
+        if name == "ContextWindowExceededError" or _CONTEXT_RE.search(str(exc)):
+            return ContextExhausted(redact(f"{name}: {str(exc)[:200]}"))
+        after = f" (after {retries} retries)" if retries else ""
+        # not transient for the episode loop: this caller has already retried what can be
+        return ProviderError(redact(f"{name}: {str(exc)[:300]}{after}"), transient=False)
+
+
+def _kind(exc: BaseException) -> Kind:
+    if find_cassette_miss(exc) is not None:
+        return "fatal"
+    name = type(exc).__name__
+    if name == "RateLimitError":
+        return "rate_limited"
+    return "transient" if name in _TRANSIENT else "fatal"
+
+
+def _headers(exc: BaseException) -> Any:
+    response = getattr(exc, "response", None)
+    return getattr(response, "headers", None) or getattr(exc, "litellm_response_headers", None)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ class LocalServer:
 
 
 _SERVERS: dict[str, LocalServer] = {}
+_SERVERS_LOCK = threading.Lock()
 
 
 def local_endpoint(model_id: str, record_mode: str) -> tuple[str, str]:
@@ -108,5 +110,6 @@ def local_endpoint(model_id: str, record_mode: str) -> tuple[str, str]:
         raise LocalModelUnavailable(f"unknown local model {model_id!r}; known: {[f'local/{n}' for n in LOCAL_MODELS]}")
     if record_mode == "none":
         return f"openai/{name}", REPLAY_BASE
-    server = _SERVERS.get(name) or _SERVERS.setdefault(name, LocalServer(LOCAL_MODELS[name]))
+    with _SERVERS_LOCK:  # episodes on threads share one server
+        server = _SERVERS.get(name) or _SERVERS.setdefault(name, LocalServer(LOCAL_MODELS[name]))
     return f"openai/{name}", server.api_base
