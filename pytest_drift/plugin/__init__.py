@@ -3,7 +3,8 @@
 One module per concern, each a plugin of its own that owns its stash keys:
 options (read once), catalogue (registry, models, markers, network guard), collection
 (parametrisation), baseline (recorded verdicts), fixtures (episodes), aggregate (outcomes,
-report, summary), transcripts (each episode's conversation beside the outcomes).
+report, summary), transcripts (each episode's conversation beside the outcomes), live
+(live episodes played at once, cost budget, shards, progress).
 Hookspecs are the contract for other plugins.
 """
 
@@ -15,4 +16,5 @@ pytest_plugins = [
     "pytest_drift.plugin.fixtures",
     "pytest_drift.plugin.aggregate",
     "pytest_drift.plugin.transcripts",
+    "pytest_drift.plugin.live",
 ]

@@ -26,13 +26,22 @@ def _binary(values: pd.Series) -> bool:
     return bool(len(v)) and bool(v.isin([0.0, 1.0]).all())
 
 
+def _usage_total(ep: pd.DataFrame, column: str) -> float:
+    """The episodes' sum of a usage column; NaN when any episode lacks it (an unpriced model's
+    cost, outcomes written before usage was measured): a partial sum would read as a total."""
+    if column not in ep or ep[column].isna().any():
+        return math.nan
+    return float(ep[column].sum())
+
+
 def summary(fr: Frames) -> pd.DataFrame:
     """Per model x scenario: episodes, test verdicts, the headline metric's mean over ok episodes
-    with a 95% interval (Wilson when the headline is 0/1, else percentile bootstrap)."""
+    with a 95% interval (Wilson when the headline is 0/1, else percentile bootstrap), and the
+    tokens and cost (USD) of the episodes' model calls (NaN where not every episode has them)."""
     rows = []
     if fr.episodes.empty:
         return pd.DataFrame(columns=["model", "scenario", "episodes", "passed", "failed", "errors", "headline",
-                                     "mean", "lo", "hi"])
+                                     "mean", "lo", "hi", "tokens", "cost_usd"])
     for (model, scenario), ep in fr.episodes.groupby(["model", "scenario"], sort=True):
         t = fr.tests[(fr.tests.model == model) & (fr.tests.scenario == scenario)]
         values = ep.loc[ep.label_status == "ok", "headline_value"].dropna()
@@ -45,7 +54,8 @@ def summary(fr: Frames) -> pd.DataFrame:
                      "passed": int(t.status.isin(["passed", "xpassed"]).sum()),
                      "failed": int(t.status.isin(["failed", "xfailed"]).sum()),
                      "errors": int((t.status == "error").sum()),
-                     "headline": ep.headline.iloc[0], "mean": mean, "lo": lo, "hi": hi})
+                     "headline": ep.headline.iloc[0], "mean": mean, "lo": lo, "hi": hi,
+                     "tokens": _usage_total(ep, "usage_tokens"), "cost_usd": _usage_total(ep, "usage_cost_usd")})
     return pd.DataFrame(rows)
 
 

@@ -1,0 +1,392 @@
+"""Live runs: episodes that call a model played at once (`--drift-concurrency`), a cost
+budget (`--drift-max-cost`), a deterministic share of the episodes (`--drift-shard`), the
+plan announced before the run and progress during it.
+
+Tests keep their ids, order and fixtures: when the test loop starts, every collected case
+of this process that will call a model (`engine.pool.calls_model`) is handed to a
+`LivePool`, and each test's `episode` fixture waits for its own case. Replays and scripted
+policies are played when their test asks, as before. Under xdist each worker hands its
+pool the tests it has been sent (and, while a test waits, those it is sent meanwhile); for
+`--dist load` a live run sends every worker its whole share at once, so each plays its
+share together from the start (`DriftLoadScheduling`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pytest
+
+from ..engine import Case, Played
+from ..engine.pool import LivePool, LiveStats, NotRun, calls_model
+from .fixtures import EPISODES
+from .options import OPTIONS, _int_at_least
+from .progress import MODES, Progress, figures, status_line
+
+WAIT_TICK = 0.25  # seconds between looks at a waited-for episode (and progress redraws)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N such as 2/4, got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"K/N needs 1 <= K <= N, got {text!r}")
+    return k, n
+
+
+def _usd(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("drift")
+    g.addoption("--drift-concurrency", type=_int_at_least(1), default=32, metavar="N",
+                help="live episodes (those that call a model) played at once per process, default 32; "
+                     "replays and scripted policies are unaffected")
+    g.addoption("--drift-max-cost", type=_usd, default=None, metavar="USD",
+                help="stop starting live episodes once the money spent plus the running episodes' expected "
+                     "cost would pass USD (split evenly between xdist workers); the rest are skipped as not run")
+    g.addoption("--drift-shard", type=_shard, default=None, metavar="K/N",
+                help="run only shard K of N: a deterministic share of the episodes by episode id (CI matrix)")
+    g.addoption("--drift-progress", choices=MODES, default="auto",
+                help="progress of live runs: a live line (bar), a plain line every --drift-progress-every "
+                     "seconds (lines), off; auto: bar in a terminal, lines otherwise")
+    g.addoption("--drift-progress-every", type=float, default=30.0, metavar="S",
+                help="seconds between plain progress lines (default 30)")
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    concurrency: int
+    max_cost: float | None
+    shard: tuple[int, int] | None
+    progress: str
+    progress_every: float
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> LiveOptions:
+        get = config.getoption
+        max_cost = get("drift_max_cost")
+        workers = getattr(config, "workerinput", {}).get("workercount")
+        if max_cost is not None and workers:
+            max_cost = max_cost / workers
+        return cls(get("drift_concurrency"), max_cost, get("drift_shard"), get("drift_progress"),
+                   get("drift_progress_every"))
+
+
+# -- shards ------------------------------------------------------------------------------------
+
+def shard_key(item: pytest.Item) -> str:
+    """What decides an item's shard: its xdist group (branches of one prefix stay together),
+    else its episode id, else its node id."""
+    group = item.get_closest_marker("xdist_group")
+    if group is not None and (group.args or group.kwargs.get("name")):
+        return f"group:{group.args[0] if group.args else group.kwargs['name']}"
+    case = _case_of(item)
+    return case.id if case is not None else item.nodeid
+
+
+def in_shard(key: str, shard: tuple[int, int]) -> bool:
+    k, n = shard
+    return int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) % n == k - 1
+
+
+def _case_of(item: pytest.Item) -> Case | None:
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("drift_case") if callspec is not None else None
+    return case if isinstance(case, Case) else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = config.stash[LIVE].options.shard
+    if shard is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if in_shard(shard_key(item), shard) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# -- this process's live episodes ----------------------------------------------------------------
+
+class Live:
+    """The live cases of this process, the pool that plays them and the progress shown."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.options = LiveOptions.from_config(config)
+        self.pool: LivePool | None = None
+        self.live_ids: set[str] = set()  # cases known to call a model
+        self.checked: set[str] = set()
+        self.fed: set[int] = set()  # xdist: item indices already looked at
+        self.progress = Progress(config, self.options.progress if not hasattr(config, "workerinput") else "off",
+                                 self.options.progress_every)
+        self.worker_stats: list[dict[str, Any]] = []
+
+    @property
+    def settings(self) -> Any:
+        return self.config.stash[EPISODES].engine.settings
+
+    def live_cases(self, candidates: list[Case]) -> list[Case]:
+        """The distinct cases among `candidates`, not looked at before, that will call a model."""
+        out: list[Case] = []
+        for case in candidates:
+            if case.id in self.checked:
+                continue
+            self.checked.add(case.id)
+            if calls_model(case, self.settings):
+                self.live_ids.add(case.id)
+                out.append(case)
+        return out
+
+    def feed(self, items: list[pytest.Item]) -> None:
+        self.feed_cases([c for c in (_case_of(i) for i in items) if c is not None])
+
+    def feed_cases(self, candidates: list[Case]) -> None:
+        """Hand the pool those of the cases that will call a model (creating it on the first)."""
+        cases = self.live_cases(candidates)
+        if not cases or self.options.concurrency <= 1:
+            return
+        if self.pool is None:
+            from ..models import litellm_module
+
+            litellm_module()  # import once here, not on every episode thread at once
+            self.pool = LivePool(self.config.stash[EPISODES].engine, self.options.concurrency, self.options.max_cost)
+        self.pool.submit(cases)
+
+    def feed_from_xdist(self) -> None:
+        """A worker's share: the tests xdist has sent it and not yet run (the next one, which
+        xdist has already taken from its queue, and the queue)."""
+        interactor = _worker_interactor(self.config)
+        if interactor is None:
+            return
+        with interactor.torun.lock() as pending:
+            indices = [i for i in [interactor.nextitem_index, *pending] if isinstance(i, int) and i not in self.fed]
+        self.fed.update(indices)
+        session_items = self.config.stash[EPISODES_ITEMS]
+        self.feed([session_items[i] for i in indices if i < len(session_items)])
+
+    def wait(self, case: Case) -> Played | None:
+        """The case's episode from the pool, waited for (None if the pool does not play it:
+        the caller plays it). Skips the test when the budget left the episode unplayed."""
+        if hasattr(self.config, "workerinput") and self.options.concurrency > 1:
+            self.feed_cases([case])
+            self.feed_from_xdist()
+        if self.pool is None or not self.pool.has(case):
+            return None
+        try:
+            while True:
+                result = self.pool.wait(case, WAIT_TICK)
+                if result is not None:
+                    break
+                if hasattr(self.config, "workerinput"):
+                    self.feed_from_xdist()
+                self.progress.tick(self.pool.snapshot())
+        finally:
+            self.progress.pause()
+        if isinstance(result, NotRun):
+            pytest.skip(result.reason)
+        return result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            running = self.pool.snapshot().running
+            if running:
+                self.progress.line(self.pool.snapshot(), f"pytest-drift: waiting for {running} running episodes "
+                                                         "to finish and save their cassettes: ")
+            self.pool.close(wait=True)
+        self.progress.close()
+
+
+LIVE = pytest.StashKey[Live]()
+EPISODES_ITEMS = pytest.StashKey[list[pytest.Item]]()
+
+
+def _worker_interactor(config: pytest.Config) -> Any:
+    """xdist's worker side: `torun`, the queue of test indices sent to this worker and not
+    taken yet (a `TestQueue`, read under its lock), and `nextitem_index`; or None."""
+    for plugin in config.pluginmanager.get_plugins():
+        if type(plugin).__name__ == "WorkerInteractor" and hasattr(plugin, "torun"):
+            return plugin
+    return None
+
+
+@pytest.hookimpl(trylast=True)  # after fixtures' (the Episodes it hands the pool's results to)
+def pytest_configure(config: pytest.Config) -> None:
+    live = config.stash[LIVE] = Live(config)
+    config.stash[EPISODES].waiter = live.wait
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(), "drift-live-xdist")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    config.stash[EPISODES_ITEMS] = session.items
+    if hasattr(config, "workerinput"):
+        return
+    live = config.stash[LIVE]
+    cases = [c for c in (_case_of(i) for i in session.items) if c is not None]
+    _announce(config, live, {c.id: c for c in cases})
+
+
+def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> None:
+    """Before a live run: how many episodes will call the model and how many replay."""
+    settings = live.settings
+    if settings.record_mode == "none" or not cases:
+        return
+    calling = sum(calls_model(c, settings) for c in cases.values())
+    models = [c for c in cases.values() if c.model_id.is_live or calls_model(c, settings)]
+    if not models:
+        return
+    replay = len(models) - calling
+    why = {"once": "no cassette yet", "new_episodes": "recording new requests",
+           "all": "re-recording", "rewrite": "re-recording"}[settings.record_mode]
+    per = f"{live.options.concurrency} at once per process" if live.options.concurrency > 1 else "one at a time"
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    if tr is not None:
+        tr.write_line(f"pytest-drift: {calling} episodes will call the model ({why}; {per}), "
+                      f"{replay} replay from cassettes")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Hand every live case of this process to the pool before the first test runs."""
+    config = session.config
+    if session.testsfailed and not config.option.continue_on_collection_errors:
+        return  # collection errors: the run stops before any test
+    if not hasattr(config, "workerinput") and not config.option.collectonly:
+        config.stash[LIVE].feed(session.items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    live = config.stash.get(LIVE, None)
+    if live is None:
+        return
+    live.close()
+    if live.pool is not None and hasattr(config, "workeroutput"):
+        config.workeroutput["drift_live"] = _stats_dict(live.pool.snapshot())
+
+
+def _stats_dict(s: LiveStats) -> dict[str, Any]:
+    d = asdict(s)
+    for key in ("started", "episode_cost", "finished_costs"):
+        d.pop(key)
+    return d
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    live = config.stash.get(LIVE, None)
+    if live is None:
+        return
+    stats = [live.pool.snapshot()] if live.pool is not None else []
+    stats += [_from_dict(d) for d in live.worker_stats]
+    if not stats:
+        return
+    total = _sum(stats)
+    terminalreporter.write_sep("-", "pytest-drift live")
+    cpu = f"; client CPU {1000 * total.cpu_s / total.calls:.1f} ms per call" if total.calls else ""
+    terminalreporter.write_line(f"{total.done} episodes played live in {total.wall_s:.1f}s: {figures(total)}{cpu}")
+    if total.not_run:
+        terminalreporter.write_line(f"{total.not_run} episodes not run: --drift-max-cost reached", yellow=True)
+    if total.failed_calls:
+        terminalreporter.write_line(f"{total.failed_calls} model calls failed after their retries "
+                                    "(their episodes are labelled unknown, not scored)", yellow=True)
+
+
+def _from_dict(d: dict[str, Any]) -> LiveStats:
+    return LiveStats(**{k: v for k, v in d.items() if k in LiveStats.__dataclass_fields__})
+
+
+_SUMMED = ("submitted", "running", "done", "not_run", "calls", "failed_calls", "prompt_tokens", "completion_tokens",
+           "total_tokens", "cost_usd", "unpriced", "retries", "rate_limit_waits", "waited_s", "cpu_s")
+
+
+def _sum(stats: list[LiveStats]) -> LiveStats:
+    """Every process's figures added up (wall time: the longest)."""
+    total = LiveStats()
+    for s in stats:
+        for name in _SUMMED:
+            setattr(total, name, getattr(total, name) + getattr(s, name))
+        total.wall_s = max(total.wall_s, s.wall_s)
+    return total
+
+
+# -- xdist (registered only where it is installed) ---------------------------------------------------
+
+class _XdistHooks:
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """A live run under --dist load: every worker gets its whole share at once."""
+        live = config.stash[LIVE]
+        options = config.stash[OPTIONS]
+        if config.getvalue("dist") != "load" or options.record_mode == "none" or live.options.concurrency <= 1:
+            return None
+        return _drift_load_scheduling(config, log)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        live = node.config.stash[LIVE] if hasattr(node, "config") else None
+        if live is None or getattr(live, "_announced", False):
+            return
+        live._announced = True  # type: ignore[attr-defined]
+        _announce(node.config, live, _cases_from_ids(node.config, ids))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        out = getattr(node, "workeroutput", None) or {}
+        if "drift_live" in out:
+            node.config.stash[LIVE].worker_stats.append(out["drift_live"])
+
+
+def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
+    """The controller collects nothing under xdist: the selected cases from the node ids."""
+    from .catalogue import MODELS, REGISTRY
+    from .collection import _variants
+
+    options = config.stash[OPTIONS]
+    known = {c.id: c for c in (Case(m, sc, v, r) for m in config.stash[MODELS]
+                               for sc in config.stash[REGISTRY].values()
+                               for v in _variants(sc, options.profile) for r in range(options.repeats))}
+    out: dict[str, Case] = {}
+    for nodeid in ids:
+        param = nodeid[nodeid.find("[") + 1:-1] if nodeid.endswith("]") else ""
+        if param in known:
+            out[param] = known[param]
+    return out
+
+
+def _drift_load_scheduling(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScheduling
+
+    class DriftLoadScheduling(LoadScheduling):  # type: ignore[misc]
+        """--dist load, but every worker is sent its whole share at once (a live episode's test
+        waits for its episode: a worker plays together only the tests it already has)."""
+
+        def schedule(self) -> None:
+            first = self.collection is None
+            super().schedule()
+            if not first or not self.pending or not self.nodes:
+                return
+            share = -(-len(self.pending) // len(self.nodes))
+            for node in self.nodes:
+                self._send_tests(node, share)
+            for node in self.nodes:
+                node.shutdown()
+
+    return DriftLoadScheduling(config, log)

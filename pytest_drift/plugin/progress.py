@@ -1,0 +1,102 @@
+"""Progress of a live run: a live line in a terminal (tqdm), a plain line every so often in
+CI logs. Drawn only from the main thread, while a test waits for its episode, with pytest's
+capture suspended; the live line is cleared before pytest writes again."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from ..engine.pool import LiveStats
+
+MODES = ("auto", "bar", "lines", "off")
+
+
+def _tokens(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.1f}k" if n >= 1e3 else str(n)
+
+
+def _duration(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def figures(s: LiveStats) -> str:
+    """calls, tokens, cost, retries and rate-limit waits, as one short phrase."""
+    cost = f"${s.cost_usd:.4f}" + (f" (+{s.unpriced} calls unpriced)" if s.unpriced else "")
+    waits = f"{s.rate_limit_waits} rate-limit waits ({s.waited_s:.0f}s)" if s.rate_limit_waits else "0 rate-limit waits"
+    return f"{s.calls} calls · {_tokens(s.total_tokens)} tokens · {cost} · {s.retries} retries · {waits}"
+
+
+def status_line(s: LiveStats) -> str:
+    eta = s.eta_s()
+    not_run = f" · {s.not_run} not run" if s.not_run else ""
+    return (f"{s.done}/{s.submitted} done · {s.running} running · {s.queued} queued{not_run} · {figures(s)} · "
+            f"ETA {_duration(eta) if eta is not None else '?'}")
+
+
+class Progress:
+    def __init__(self, config: pytest.Config, mode: str, every: float) -> None:
+        self.config, self.every = config, every
+        if mode == "auto":
+            mode = "bar" if sys.stderr.isatty() else "lines"
+        self.mode = mode
+        self.bar: Any = None
+        self.last_line = 0.0
+
+    def _capture_off(self) -> Any:
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        return capman.global_and_fixture_disabled() if capman is not None else _Nothing()
+
+    def tick(self, stats: LiveStats) -> None:
+        """While a test waits: redraw the live line, or print a plain line when one is due."""
+        if self.mode == "bar":
+            with self._capture_off():
+                self._draw(stats)
+        elif self.mode == "lines" and time.monotonic() - self.last_line >= self.every:
+            self.last_line = time.monotonic()
+            self.line(stats)
+
+    def line(self, stats: LiveStats, prefix: str = "pytest-drift live: ") -> None:
+        tr = self.config.pluginmanager.getplugin("terminalreporter")
+        if tr is None:
+            return
+        with self._capture_off():
+            tr.write_line(prefix + status_line(stats))
+
+    def _draw(self, stats: LiveStats) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            class Bar(tqdm):  # type: ignore[misc,type-arg]
+                monitor_interval = 0  # no tqdm thread: we draw only while pytest's capture is off
+
+            self.bar = Bar(total=stats.submitted, desc="pytest-drift live", unit="ep", leave=False, file=sys.stderr,
+                           dynamic_ncols=True, bar_format="{desc} {bar:12} {postfix}", mininterval=0)
+        self.bar.total = stats.submitted
+        self.bar.n = stats.done + stats.not_run
+        self.bar.set_postfix_str(status_line(stats), refresh=False)
+        self.bar.refresh()
+
+    def pause(self) -> None:
+        """The wait is over: clear the live line before pytest writes."""
+        if self.bar is not None:
+            with self._capture_off():
+                self.bar.clear()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            with self._capture_off():
+                self.bar.close()
+            self.bar = None
+
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
