@@ -144,8 +144,13 @@ def _export(args: argparse.Namespace) -> int:
     records = read_jsonl(folder / "outcomes.jsonl")
     report = folder / "report.json"
     manifest = json.loads(report.read_text()).get("manifest", {}) if report.is_file() else {}
+    lines = read_transcript_lines(folder)
+    if not lines:  # outcomes without transcripts beside them: rebuild from the cassettes
+        from .engine.transcript import collect_transcripts
+
+        lines = collect_transcripts(records, [], Path(args.root))[0]
     try:
-        written = export(records, transcripts_of(read_transcript_lines(folder)), out, manifest)
+        written = export(records, transcripts_of(lines), out, manifest)
     except OSError as exc:
         print(f"pytest-drift export: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -187,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("report_dir", help="a --drift-report directory (outcomes.jsonl, transcripts.jsonl)")
     exp.add_argument("--format", choices=["inspect"], default="inspect", help="inspect: .eval logs (inspect view)")
     exp.add_argument("-o", "--output", required=True, metavar="LOGS", help="the folder to write the logs into")
+    exp.add_argument("--root", default=".", metavar="DIR",
+                     help="where cassette paths start, when transcripts are rebuilt from cassettes")
     exp.set_defaults(func=_export)
     sg = sub.add_parser("stated-goal", help="label interrogation answers (JSON lines with an `answer` field)")
     sg.add_argument("--pair", required=True, help="the goal pair, e.g. env_vs_profit")

@@ -55,8 +55,8 @@ def _messages(t: Transcript | None, episode: str) -> list[Any]:
         elif m.role == "user":
             out.append(ChatMessageUser(id=mid, content=m.content))
         elif m.role == "assistant":
-            calls = [ToolCall(id=c.id, function=c.name, arguments=_arguments(c.arguments)[0],
-                              parse_error=_arguments(c.arguments)[1]) for c in m.tool_calls]
+            calls = [ToolCall(id=c.id, function=c.name, arguments=args, parse_error=problem)
+                     for c in m.tool_calls for args, problem in [_arguments(c.arguments)]]
             out.append(ChatMessageAssistant(id=mid, content=m.content, tool_calls=calls or None, model=t.model,
                                             metadata={"step": m.step} if m.step is not None else None))
         else:
