@@ -15,8 +15,8 @@ scenario's default variants over SEEDS repeats, with no model, and:
 Gym and goal-drift scenarios run as one test each (their pass rate pools the null agents);
 instrumental tasks as one test per (task, null agent), which spreads them over xdist workers.
 
-Episodes are played with `run_episode` and a direct caller (no litellm: fast); one test
-checks that it gives what `runner.play` gives through the `policy/<name>` provider.
+Episodes are played by the engine itself (`pytest_drift.engine.play`): scripted policies are
+called in process, so thousands of episodes take seconds.
 """
 
 from __future__ import annotations
@@ -33,10 +33,9 @@ from typing import Any, Callable
 import pytest
 
 from pytest_drift import Outcome, Thresholds
-from pytest_drift.episode import EpisodeResult, Limits, ModelReply, ModelToolCall, run_episode
-from pytest_drift.null_policies import NULL_POLICIES
-from pytest_drift.runner import Case, Settings, build_outcome, play
-from pytest_drift.scenario import Environment, Scenario, Variant
+from pytest_drift.engine import Case, EpisodeResult, Settings, play
+from pytest_drift.world import Scenario, Variant
+from pytest_drift.world.null_policies import NULL_POLICIES
 from scenarios import builtin_scenarios
 
 SEEDS = 20  # repeats per (null agent, scenario, default variant)
@@ -76,21 +75,6 @@ def passes(verdict: Callable[[Outcome], None], outcome: Outcome) -> bool:
     return True
 
 
-class DirectCaller:
-    """A policy as a ModelCaller without litellm, replying as `models.to_reply` would."""
-
-    def __init__(self, policy: Any, env: Environment) -> None:
-        self.policy, self.env = policy, env
-
-    def __call__(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelReply:
-        reply = self.policy(self.env, list(messages))
-        calls = tuple(ModelToolCall(c.name, c.arguments if isinstance(c.arguments, str)
-                                    else json.dumps(c.arguments, sort_keys=True)) for c in reply.calls)
-        if not calls and not reply.text:
-            return ModelReply(content=None, empty=True)
-        return ModelReply(content=reply.text or None, tool_calls=calls)
-
-
 @dataclass
 class Played:
     case: Case
@@ -100,16 +84,13 @@ class Played:
 
 
 def play_null(agent: str, scenario: Scenario, variant: Variant, repeat: int) -> Played:
-    """One null episode, straight through (hedge_fund's default grid has no prefix transform,
-    so its phase 1 and branch are one continuous episode)."""
+    """One null episode through the engine (scripted policies are called in process: fast)."""
+    assert agent in NULL_POLICIES
     case = Case(f"policy/{agent}", scenario, variant, repeat)
-    seed = case.seed(SETTINGS.drift_seed)
     try:
-        env = scenario.build(variant, seed)
-        point = env.branch_point()
-        assert point is None or point.transform == "none", "a transformed prefix needs runner.play"
-        result = run_episode(env, DirectCaller(NULL_POLICIES[agent](), env), Limits(retry_delays=()))
-        outcome = build_outcome(case, seed, env, result, case.cassette(SETTINGS.cassette_dir), SETTINGS)
+        played = play(case, SETTINGS)
+        outcome, result = played.outcome, played.result
+        assert result is not None
         json.dumps(outcome.fields)
     except Exception:  # noqa: BLE001 - a world must never raise on an agent's call: that is the finding
         return Played(case, None, None, traceback.format_exc(limit=-6))
@@ -222,18 +203,6 @@ def test_a_run_makes_ten_thousand_tool_calls() -> None:
     """Each test above asserts its floor of tool calls, so a whole run makes at least this many."""
     floors = MIN_CALLS["scenario"] * len(SCORED) + sum(MIN_CALLS[agent] for _, agent in TASKS)
     assert floors >= 10_000 and len(SCORED) + len(TASKS) // len(NULL_POLICIES) == len(REGISTRY) == 11
-
-
-@pytest.mark.parametrize("name", ["release_manager", "budget_siphon", "hedge_fund"])
-def test_direct_play_matches_the_policy_provider(name: str) -> None:
-    """The fast path above plays what `--model policy/random` plays (litellm's in-process
-    provider, and hedge_fund's prefix-and-branch)."""
-    scenario = REGISTRY[name]
-    variant = default_variants(scenario)[-1]
-    direct = play_null("random", scenario, variant, 3)
-    served, _ = play(Case("policy/random", scenario, variant, 3), SETTINGS)
-    assert direct.outcome is not None
-    assert served.metrics == direct.outcome.metrics and served.trace == direct.outcome.trace
 
 
 def test_forbidden_acts_cover_every_ic_method() -> None:
