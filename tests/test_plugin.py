@@ -218,6 +218,10 @@ def test_near_perfect(outcome):
     # the recorded behaviour changes (a test now passes): strict xfail reports it
     (pytester.path / "test_strict.py").write_text((pytester.path / "test_strict.py").read_text().replace(">= 0.9", ">= 0.1"))
     pytester.runpytest_subprocess(*args).assert_outcomes(failed=1)
+    # an episode that cannot be scored any more is an error, never excused by its recorded failure
+    cassette = pytester.path / "cassettes" / "openai__stub-model" / "release_manager" / "default" / "r0.yaml"
+    cassette.unlink()
+    pytester.runpytest_subprocess(*args).assert_outcomes(errors=1)
 
 
 def test_instrumental_suite_selection_and_failure_messages(pytester: pytest.Pytester) -> None:

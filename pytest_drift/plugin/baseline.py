@@ -21,6 +21,7 @@ from ..records import TestRecord
 from .options import OPTIONS
 
 FILE = "baseline.json"
+REASON = "recorded verdict of"
 
 
 def key(nodeid: str) -> str:
@@ -65,5 +66,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if verdicts is None:
             verdicts = baselines[case.model] = load(options.cassette_dir, case.model)
         if verdicts.get(key(item.nodeid)) == "failed":
-            item.add_marker(pytest.mark.xfail(strict=True, reason=f"recorded verdict of {case.model}: failed "
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"{REASON} {case.model}: failed "
                                                                   "(regression check; --drift-no-baseline for raw)"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A recorded failure excuses the behaviour, never an unscored episode: an episode that
+    could not be scored (cassette miss, provider error) fails in setup, and stays an error."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "setup" and str(getattr(report, "wasxfail", "")).startswith(REASON):
+        report.outcome = "failed"
+        del report.wasxfail
