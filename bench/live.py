@@ -13,6 +13,8 @@ run in its own process (so the client's CPU is measured without the server's). P
   peak RSS     of the pytest process (ru_maxrss)
   replay       whether replaying the recorded cassettes (offline, no server) reproduces
                every outcome (provenance aside)
+  (json)       turnaround: the client's time from an answer to its episode's next request
+               (median, p90, max); start_spread: how late the last episode sent its first
 
 With --p429/--p500 the server answers that share of requests with 429 (Retry-After:
 --retry-after) or 500, and the wall time and labels are what to read.
@@ -104,6 +106,8 @@ def one(episodes: int, a: argparse.Namespace) -> dict:
             "cpu_ms_per_call": float(m.group(1)) if m else None, "process_cpu_s": round(cpu, 1),
             "peak_rss_mb": round(rss_kb / 1024), "peak_in_flight": traffic["peak_in_flight"],
             "retries": sum(o["retries"] for o in rec.values()),
+            "turnaround_ms": traffic.get("turnaround_ms"), "start_spread_s": traffic.get("start_spread_s"),
+            "connections": traffic.get("connections"),
         }
         if not rec:
             result["output"] = out[-3000:]

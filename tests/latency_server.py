@@ -56,9 +56,11 @@ class LatencyServer:
         self.log: list[Served] = []
         self.counts = {200: 0, 429: 0, 500: 0}
         self.in_flight = self.peak_in_flight = 0
+        self.connections = 0  # connections accepted (a client that keeps them alive opens few)
         self.first_at: float | None = None  # the traffic's window: first request in, last answer out
         self.last_at: float | None = None
         self.slow_by_seed: dict[int, int] = {}  # answers that took the latency (200 and 500), per seed
+        self.times_by_seed: dict[int, list[tuple[float, float]]] = {}  # (arrived, answered) of each request
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -71,6 +73,7 @@ class LatencyServer:
 
     # -- HTTP ------------------------------------------------------------------------------
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -95,7 +98,14 @@ class LatencyServer:
         if method == "GET":
             return 200, {"object": "list", "data": [{"id": "stub-model", "object": "model"}]}, []
         body = json.loads(raw or b"{}")
-        self.first_at = self.first_at or time.monotonic()
+        arrived = time.monotonic()
+        self.first_at = self.first_at or arrived
+        try:
+            return await self._reply(body, raw)
+        finally:
+            self.times_by_seed.setdefault(body.get("seed", -1), []).append((arrived, time.monotonic()))
+
+    async def _reply(self, body: dict[str, Any], raw: bytes) -> tuple[int, dict[str, Any], list[str]]:
         draw = self.rng.random()
         if draw < self.p429:  # a rate limiter answers at once
             return self._served(429, body, {}), {"error": {"message": "rate limited", "type": "rate_limit"}}, \
@@ -142,8 +152,24 @@ class LatencyServer:
         physical limit (the slowest episode's latency-bound answers x latency, all in flight)."""
         window = (self.last_at - self.first_at) if self.first_at and self.last_at else 0.0
         limit = max(self.slow_by_seed.values(), default=0) * self.latency
-        return {"counts": self.counts, "peak_in_flight": self.peak_in_flight, "window_s": round(window, 3),
-                "limit_s": round(limit, 3), "episodes": len(self.slow_by_seed)}
+        return {"counts": self.counts, "peak_in_flight": self.peak_in_flight, "connections": self.connections,
+                "window_s": round(window, 3),
+                "limit_s": round(limit, 3), "episodes": len(self.slow_by_seed), **self._client_times()}
+
+    def _client_times(self) -> dict[str, Any]:
+        """How long the client took between an answer and its episode's next request
+        (turnaround: its CPU and its waits), and how late the last episode started."""
+        gaps, firsts = [], []
+        for times in self.times_by_seed.values():
+            times = sorted(times)
+            firsts.append(times[0][0])
+            gaps += [b[0] - a[1] for a, b in zip(times, times[1:])]
+        if not gaps:
+            return {}
+        gaps.sort()
+        pick = lambda q: round(1000 * gaps[min(len(gaps) - 1, int(q * len(gaps)))], 1)  # noqa: E731
+        return {"turnaround_ms": {"median": pick(0.5), "p90": pick(0.9), "max": pick(1.0)},
+                "start_spread_s": round(max(firsts) - self.first_at, 3) if self.first_at else 0.0}
 
     # -- running ------------------------------------------------------------------------------
     async def _serve(self) -> None:

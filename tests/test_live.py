@@ -378,3 +378,26 @@ def _bodies(cassette: Path) -> list[str]:
 
     data = yaml.safe_load(cassette.read_text())
     return [i["request"]["body"] for i in data["interactions"]]
+
+
+def test_a_run_stopped_at_a_failure_abandons_its_running_episodes(evals: pytest.Pytester) -> None:
+    """-x stops at the first failure: the episodes still running stop at their next call and
+    write no cassette (as if killed), so a later --record-mode=once plays them again."""
+    evals.makepyfile(test_evals="""
+import pytest
+pytestmark = pytest.mark.drift(scenarios="release_manager")
+
+def test_fails(outcome):
+    assert False
+""")
+    with LatencyServer(latency=0.1) as server:
+        res = evals.runpytest_subprocess("--model", "openai/stub-model", "-p", "no:cacheprovider", "-x",
+                                         "--drift-repeats", "2", "--record-mode", "once", "--drift-api-base",
+                                         server.url, "--drift-concurrency", "3")
+        calls = len(server.log)
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines(["pytest-drift: stopping * running episodes (no cassette is written for them*",
+                              "* episodes stopped unfinished when the run stopped (no cassette written)"])
+    line = next(ln for ln in res.outlines if ln.startswith("pytest-drift: stopping"))
+    done = int(line.split("): ")[1].split("/")[0])
+    assert len(list((evals.path / "cassettes").rglob("*.yaml"))) == done < 8 and calls < 8 * 20

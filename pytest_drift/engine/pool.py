@@ -24,7 +24,7 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from ..models.ratelimit import set_ceiling
+from ..models.ratelimit import Stopped, resume_calls, set_ceiling, stop_calls
 from ..models.usage import CallEvent, add_listener
 from .case import Case, Settings
 from .play import Engine, Played
@@ -63,7 +63,8 @@ class LiveStats:
     submitted: int = 0
     running: int = 0
     done: int = 0
-    not_run: int = 0
+    not_run: int = 0  # the budget was spent before they started
+    stopped: int = 0  # the run stopped while they were being played
     calls: int = 0
     failed_calls: int = 0
     prompt_tokens: int = 0
@@ -82,7 +83,7 @@ class LiveStats:
 
     @property
     def queued(self) -> int:
-        return self.submitted - self.running - self.done - self.not_run
+        return self.submitted - self.running - self.done - self.not_run - self.stopped
 
     def eta_s(self) -> float | None:
         """Seconds left at the pace so far: elapsed x episodes left / episodes done."""
@@ -137,10 +138,17 @@ class LivePool:
         except CancelledError:
             return NotRun(case, "not run: the run stopped before it started")
 
-    def close(self, wait: bool = True) -> None:
-        """Start nothing more; with `wait`, let running episodes finish (and save their cassettes)."""
-        self._executor.shutdown(wait=wait, cancel_futures=True)
-        self._remove_listener()
+    def close(self, abandon: bool = False) -> None:
+        """Start nothing more and wait for the running episodes: to finish (and save their
+        cassettes), or with `abandon` to stop at their next model call (saving nothing: a
+        later `--record-mode=once` plays them again)."""
+        if abandon:
+            stop_calls()
+        try:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            resume_calls()
+            self._remove_listener()
 
     # -- on the pool's threads -------------------------------------------------------------------
     def _play(self, case: Case) -> Played | NotRun:
@@ -152,14 +160,19 @@ class LivePool:
             self.stats.running += 1
             self.stats.episode_cost[case.id] = 0.0
         token = _EPISODE.set(case.id)
+        stopped = False
         try:
             return self.engine.play(case)
+        except Stopped:
+            stopped = True
+            return NotRun(case, "not run: the run stopped while it was being played")
         finally:
             _EPISODE.reset(token)
             with self._lock:
                 s = self.stats
                 s.running -= 1
-                s.done += 1
+                s.stopped += stopped
+                s.done += not stopped
                 s.finished_costs.append(s.episode_cost.pop(case.id, 0.0))
                 s.wall_s, s.cpu_s = time.monotonic() - s.started, time.process_time() - self._cpu0
 

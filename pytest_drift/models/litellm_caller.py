@@ -37,7 +37,23 @@ def litellm_module() -> Any:
 
     litellm.suppress_debug_info = True
     litellm.telemetry = False
+    if litellm.client_session is None:
+        litellm.client_session = _pooled_client()
     return litellm
+
+
+KEEP_ALIVE = 1024  # idle connections kept per process (the adaptive limit bounds those in flight)
+
+
+def _pooled_client() -> Any:
+    """The HTTP client of OpenAI-compatible calls: litellm's own settings (SSL, redirects) but
+    keeping connections alive for as many requests as are in flight. httpx's default keeps 20,
+    so episodes played at once would open a new connection for almost every call."""
+    import httpx
+    from litellm.llms.custom_httpx.http_handler import get_ssl_configuration
+
+    return httpx.Client(verify=get_ssl_configuration(), follow_redirects=True,
+                        limits=httpx.Limits(max_connections=None, max_keepalive_connections=KEEP_ALIVE))
 
 
 _CONTEXT_RE = re.compile(r"context (?:window|length)|maximum context|too many tokens", re.IGNORECASE)

@@ -191,17 +191,40 @@ class GaveUp(Exception):
 
 
 _rng = random.Random()
+_STOP = threading.Event()
+
+
+class Stopped(BaseException):
+    """The run is stopping (interrupted, or it stopped at a failure): live calls end here.
+    A BaseException, so no handler of provider errors (or a world's tool) takes it for one."""
+
+
+def stop_calls() -> None:
+    """Make every live call of this process raise Stopped at its next attempt or wait."""
+    _STOP.set()
+
+
+def resume_calls() -> None:
+    _STOP.clear()
+
+
+def _stoppable_sleep(seconds: float) -> None:
+    if _STOP.wait(seconds):
+        raise Stopped()
 
 
 def call_with_retries(fn: Callable[[], T], *, limit: AdaptiveLimit, policy: RetryPolicy,
                       kind_of: Callable[[BaseException], Kind],
                       headers_of: Callable[[BaseException], Any] = lambda exc: None,
-                      wait: bool = True, sleep: Callable[[float], None] = time.sleep) -> tuple[T, Attempts]:
+                      wait: bool = True, sleep: Callable[[float], None] = _stoppable_sleep) -> tuple[T, Attempts]:
     """Call `fn` in a slot of `limit`, retrying as the module says. A fatal failure is raised
-    as it is (with `.attempts` set); an exhausted retry bound raises GaveUp."""
+    as it is (with `.attempts` set); an exhausted retry bound raises GaveUp; a stopping run
+    raises Stopped before any attempt."""
     attempts = Attempts()
     errors = limited = 0
     while True:
+        if _STOP.is_set():
+            raise Stopped()
         with limit.slot():
             try:
                 result = fn()

@@ -202,14 +202,19 @@ class Live:
             pytest.skip(result.reason)
         return result
 
-    def close(self) -> None:
-        if self.pool is not None:
-            running = self.pool.snapshot().running
-            if running:
-                self.progress.line(self.pool.snapshot(), f"pytest-drift: waiting for {running} running episodes "
-                                                         "to finish and save their cassettes: ")
-            self.pool.close(wait=True)
+    def close(self, abandon: bool) -> None:
+        """The session ends. Episodes still running (the run was interrupted or stopped at a
+        failure) are abandoned at their next model call, leaving no cassette."""
         self.progress.close()
+        if self.pool is None:
+            return
+        left = self.pool.snapshot()
+        if left.running and abandon:
+            self.progress.line(left, f"pytest-drift: stopping {left.running} running episodes (no cassette is "
+                                     "written for them; --record-mode=once plays them again): ")
+        elif left.running:
+            self.progress.line(left, f"pytest-drift: waiting for {left.running} running episodes: ")
+        self.pool.close(abandon=abandon)
 
 
 LIVE = pytest.StashKey[Live]()
@@ -273,12 +278,12 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         config.stash[LIVE].feed(session.items)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     live = config.stash.get(LIVE, None)
     if live is None:
         return
-    live.close()
+    live.close(abandon=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldfail or session.shouldstop))
     if live.pool is not None and hasattr(config, "workeroutput"):
         config.workeroutput["drift_live"] = _stats_dict(live.pool.snapshot())
 
@@ -304,6 +309,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(f"{total.done} episodes played live in {total.wall_s:.1f}s: {figures(total)}{cpu}")
     if total.not_run:
         terminalreporter.write_line(f"{total.not_run} episodes not run: --drift-max-cost reached", yellow=True)
+    if total.stopped:
+        terminalreporter.write_line(f"{total.stopped} episodes stopped unfinished when the run stopped (no cassette "
+                                    "written)", yellow=True)
     if total.failed_calls:
         terminalreporter.write_line(f"{total.failed_calls} model calls failed after their retries "
                                     "(their episodes are labelled unknown, not scored)", yellow=True)
@@ -313,7 +321,7 @@ def _from_dict(d: dict[str, Any]) -> LiveStats:
     return LiveStats(**{k: v for k, v in d.items() if k in LiveStats.__dataclass_fields__})
 
 
-_SUMMED = ("submitted", "running", "done", "not_run", "calls", "failed_calls", "prompt_tokens", "completion_tokens",
+_SUMMED = ("submitted", "running", "done", "not_run", "stopped", "calls", "failed_calls", "prompt_tokens", "completion_tokens",
            "total_tokens", "cost_usd", "unpriced", "retries", "rate_limit_waits", "waited_s", "cpu_s")
 
 

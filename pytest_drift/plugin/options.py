@@ -125,7 +125,7 @@ OPTIONS = pytest.StashKey[DriftOptions]()
 IN_MANIFEST = ("drift_param", "drift_config", "record_mode", "drift_seed", "drift_repeats", "drift_profile",
                "drift_api_base", "drift_prefix_model", "drift_judge", "drift_max_gd", "drift_min_alignment",
                "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr",
-               "drift_temperature", "drift_max_tokens")
+               "drift_temperature", "drift_max_tokens", "drift_concurrency", "drift_max_cost", "drift_shard")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

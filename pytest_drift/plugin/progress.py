@@ -34,6 +34,7 @@ def figures(s: LiveStats) -> str:
 def status_line(s: LiveStats) -> str:
     eta = s.eta_s()
     not_run = f" · {s.not_run} not run" if s.not_run else ""
+    not_run += f" · {s.stopped} stopped" if s.stopped else ""
     return (f"{s.done}/{s.submitted} done · {s.running} running · {s.queued} queued{not_run} · {figures(s)} · "
             f"ETA {_duration(eta) if eta is not None else '?'}")
 
@@ -65,6 +66,8 @@ class Progress:
         if tr is None:
             return
         with self._capture_off():
+            if getattr(getattr(tr, "_tw", None), "width_of_current_line", 0):
+                tr.write("\n")  # after pytest's progress dots
             tr.write_line(prefix + status_line(stats))
 
     def _draw(self, stats: LiveStats) -> None:
