@@ -10,7 +10,7 @@ run in its own process (so the client's CPU is measured without the server's). P
                the wall runs from the server's first request to its last answer.
   CPU/call     the pytest process's CPU (all threads: litellm, vcrpy, worlds, pytest) from
                the live pool's start to its last episode, per model call
-  peak RSS     of the pytest process (ru_maxrss)
+  peak RSS     of the pytest process (ru_maxrss; with --workers, of the largest process)
   replay       whether replaying the recorded cassettes (offline, no server) reproduces
                every outcome (provenance aside)
   (json)       turnaround: the client's time from an answer to its episode's next request
@@ -20,7 +20,7 @@ With --p429/--p500 the server answers that share of requests with 429 (Retry-Aft
 --retry-after) or 500, and the wall time and labels are what to read.
 
 Usage: python bench/live.py [--episodes 16 64 256] [--latency 1.0] [--model openai/gpt-4o-mini]
-                            [--p429 0.3 --p500 0.1] [--no-replay]
+                            [--p429 0.3 --p500 0.1] [--workers 2] [--no-replay]
 """
 
 from __future__ import annotations
@@ -90,13 +90,14 @@ def one(episodes: int, a: argparse.Namespace) -> dict:
         (work / "test_live.py").write_text(EVAL)
         server, url = start_server(a.latency, a.p429, a.p500, a.retry_after)
         try:
+            per_process = -(-episodes // a.workers)
             out, wall, rss_kb, cpu = run_pytest(work, [
                 "--model", a.model, "--drift-api-base", url, "--record-mode", "once",
-                "--drift-repeats", str(max(1, episodes // 4)), "--drift-concurrency", str(episodes),
-                "--drift-report", "rec"])
+                "--drift-repeats", str(max(1, episodes // 4)), "--drift-concurrency", str(per_process),
+                "--drift-report", "rec", *(["-n", str(a.workers)] if a.workers > 1 else [])])
         finally:
             traffic = stop_server(server)
-        m = re.search(r"client CPU ([\d.]+) ms per call", out)
+        m = re.search(r"client CPU ([\d.]+) ms per call", out)  # every process's CPU, summed
         rec = outcomes(work / "rec" / "outcomes.jsonl") if (work / "rec" / "outcomes.jsonl").exists() else {}
         result = {
             "episodes": len(rec), "ok": sum(o["label_status"] == "ok" for o in rec.values()),
@@ -104,7 +105,7 @@ def one(episodes: int, a: argparse.Namespace) -> dict:
             "limit_s": traffic["limit_s"], "traffic_s": traffic["window_s"], "pytest_s": round(wall, 1),
             "efficiency": round(traffic["limit_s"] / traffic["window_s"], 3) if traffic["window_s"] else None,
             "cpu_ms_per_call": float(m.group(1)) if m else None, "process_cpu_s": round(cpu, 1),
-            "peak_rss_mb": round(rss_kb / 1024), "peak_in_flight": traffic["peak_in_flight"],
+            "peak_rss_mb": round(rss_kb / 1024), "peak_in_flight": traffic["peak_in_flight"], "workers": a.workers,
             "retries": sum(o["retries"] for o in rec.values()),
             "turnaround_ms": traffic.get("turnaround_ms"), "start_spread_s": traffic.get("start_spread_s"),
             "connections": traffic.get("connections"),
@@ -129,6 +130,7 @@ def main() -> None:
     ap.add_argument("--p500", type=float, default=0.0)
     ap.add_argument("--retry-after", type=float, default=1.0)
     ap.add_argument("--no-replay", action="store_true")
+    ap.add_argument("--workers", type=int, default=1, help="xdist workers (-n); each plays its share at once")
     a = ap.parse_args()
     print(f"release_manager against a loopback server: latency {a.latency}s, 429 {a.p429:.0%}, 500 {a.p500:.0%}; "
           f"model {a.model}; {os.cpu_count()} CPUs")

@@ -401,3 +401,15 @@ def test_fails(outcome):
     line = next(ln for ln in res.outlines if ln.startswith("pytest-drift: stopping"))
     done = int(line.split("): ")[1].split("/")[0])
     assert len(list((evals.path / "cassettes").rglob("*.yaml"))) == done < 8 and calls < 8 * 20
+
+
+def test_an_endpoint_cap_holds_under_any_ceiling() -> None:
+    from pytest_drift.models.ratelimit import DEFAULT_CEILING, provider_limit, set_ceiling
+
+    capped = provider_limit("openai/smollm2-135m", "http://127.0.0.1:1/v1", cap=1)
+    free = provider_limit("openai/other", "http://127.0.0.1:2/v1")
+    set_ceiling(16)
+    assert capped.ceiling == 1 and free.ceiling == 16
+    set_ceiling(32)
+    assert capped.ceiling == 1 and free.ceiling == 32
+    set_ceiling(DEFAULT_CEILING)

@@ -105,6 +105,7 @@ class LiteLLMCaller:
     cassette: str = ""
     temperature: float | None = TEMPERATURE  # None: not sent (the provider's default sampling)
     max_tokens: int | None = MAX_OUTPUT_TOKENS  # None: not sent
+    max_in_flight: int | None = None  # the endpoint's own cap on requests in flight (else the run's concurrency)
 
     def request_kwargs(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto"}
@@ -136,7 +137,7 @@ class LiteLLMCaller:
         replay = replaying()
         try:
             response, attempts = call_with_retries(
-                lambda: litellm.completion(**kwargs), limit=provider_limit(self.model, self.api_base),
+                lambda: litellm.completion(**kwargs), limit=provider_limit(self.model, self.api_base, self.max_in_flight),
                 policy=retry_policy(), kind_of=_kind, headers_of=_headers, wait=not replay)
         except GaveUp as gave_up:
             a = gave_up.attempts

@@ -37,4 +37,5 @@ def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, 
     if record_mode == "none" or (api_base and not os.environ.get("OPENAI_API_KEY")):
         api_key = REPLAY_KEY
     return LiteLLMCaller(model=name, seed=seed, api_base=api_base, api_key=api_key, cassette=str(cassette),
-                         temperature=temp, max_tokens=cap)
+                         temperature=temp, max_tokens=cap,
+                         max_in_flight=1 if model.kind == "local" else None)  # llama.cpp serves one at a time

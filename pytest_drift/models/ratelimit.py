@@ -125,12 +125,18 @@ def endpoint_key(model: str, api_base: str | None) -> str:
     return f"{model.split('/', 1)[0]}@{api_base or 'default'}"
 
 
-def provider_limit(model: str, api_base: str | None) -> AdaptiveLimit:
+_caps: dict[str, int] = {}  # endpoints that serve fewer at once than the run's concurrency
+
+
+def provider_limit(model: str, api_base: str | None, cap: int | None = None) -> AdaptiveLimit:
+    """The endpoint's limit; `cap`: the most it ever takes at once (e.g. 1 for llama.cpp)."""
     key = endpoint_key(model, api_base)
     with _LIMITS_LOCK:
         limit = _LIMITS.get(key)
         if limit is None:
-            limit = _LIMITS[key] = AdaptiveLimit(_ceiling)
+            if cap is not None:
+                _caps[key] = cap
+            limit = _LIMITS[key] = AdaptiveLimit(min(_ceiling, _caps.get(key, _ceiling)))
         return limit
 
 
@@ -139,8 +145,8 @@ def set_ceiling(ceiling: int) -> None:
     global _ceiling
     with _LIMITS_LOCK:
         _ceiling = max(1, ceiling)
-        for limit in _LIMITS.values():
-            limit.set_ceiling(_ceiling)
+        for key, limit in _LIMITS.items():
+            limit.set_ceiling(min(_ceiling, _caps.get(key, _ceiling)))
 
 
 def limits() -> dict[str, AdaptiveLimit]:
