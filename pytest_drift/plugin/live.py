@@ -130,8 +130,7 @@ class Live:
         self.config = config
         self.options = LiveOptions.from_config(config)
         self.pool: LivePool | None = None
-        self.live_ids: set[str] = set()  # cases known to call a model
-        self.checked: set[str] = set()
+        self.checked: set[str] = set()  # case ids already looked at
         self.fed: set[int] = set()  # xdist: item indices already looked at
         self.progress = Progress(config, self.options.progress if not hasattr(config, "workerinput") else "off",
                                  self.options.progress_every)
@@ -149,7 +148,6 @@ class Live:
                 continue
             self.checked.add(case.id)
             if calls_model(case, self.settings):
-                self.live_ids.add(case.id)
                 out.append(case)
         return out
 
