@@ -41,12 +41,18 @@ def status_line(s: LiveStats) -> str:
 
 class Progress:
     def __init__(self, config: pytest.Config, mode: str, every: float) -> None:
-        self.config, self.every = config, every
-        if mode == "auto":
-            mode = "bar" if sys.stderr.isatty() else "lines"
-        self.mode = mode
+        self.config, self.every, self._mode = config, every, mode
         self.bar: Any = None
+        self.shown = False  # the live line is on screen (drawn since the last clear)
         self.last_line = 0.0
+
+    @property
+    def mode(self) -> str:
+        """auto: a live line when pytest writes to a terminal, plain lines otherwise (CI logs)."""
+        if self._mode == "auto":
+            tr = self.config.pluginmanager.getplugin("terminalreporter")
+            self._mode = "bar" if tr is not None and getattr(tr, "isatty", False) else "lines"
+        return self._mode
 
     def _capture_off(self) -> Any:
         capman = self.config.pluginmanager.getplugin("capturemanager")
@@ -56,6 +62,8 @@ class Progress:
         """While a test waits: redraw the live line, or print a plain line when one is due."""
         if self.mode == "bar":
             with self._capture_off():
+                if not self.shown:
+                    self._newline()  # the live line gets a line of its own, below pytest's dots
                 self._draw(stats)
         elif self.mode == "lines" and time.monotonic() - self.last_line >= self.every:
             self.last_line = time.monotonic()
@@ -66,9 +74,14 @@ class Progress:
         if tr is None:
             return
         with self._capture_off():
-            if getattr(getattr(tr, "_tw", None), "width_of_current_line", 0):
-                tr.write("\n")  # after pytest's progress dots
+            self._newline()
             tr.write_line(prefix + status_line(stats))
+
+    def _newline(self) -> None:
+        """End the line pytest's progress dots are on, if they are."""
+        tr = self.config.pluginmanager.getplugin("terminalreporter")
+        if tr is not None and getattr(getattr(tr, "_tw", None), "width_of_current_line", 0):
+            tr.write("\n")
 
     def _draw(self, stats: LiveStats) -> None:
         if self.bar is None:
@@ -77,18 +90,20 @@ class Progress:
             class Bar(tqdm):  # type: ignore[misc,type-arg]
                 monitor_interval = 0  # no tqdm thread: we draw only while pytest's capture is off
 
-            self.bar = Bar(total=stats.submitted, desc="pytest-drift live", unit="ep", leave=False, file=sys.stderr,
-                           dynamic_ncols=True, bar_format="{desc} {bar:12} {postfix}", mininterval=0)
+            self.bar = Bar(total=stats.submitted, unit="ep", leave=False, file=sys.stderr, dynamic_ncols=True,
+                           bar_format="pytest-drift live |{bar:12}| {desc}", mininterval=0)
         self.bar.total = stats.submitted
-        self.bar.n = stats.done + stats.not_run
-        self.bar.set_postfix_str(status_line(stats), refresh=False)
+        self.bar.n = stats.done + stats.not_run + stats.stopped
+        self.bar.set_description_str(status_line(stats), refresh=False)
         self.bar.refresh()
+        self.shown = True
 
     def pause(self) -> None:
-        """The wait is over: clear the live line before pytest writes."""
-        if self.bar is not None:
+        """The wait is over: clear the live line (if drawn) before pytest writes."""
+        if self.bar is not None and self.shown:
             with self._capture_off():
                 self.bar.clear()
+            self.shown = False
 
     def close(self) -> None:
         if self.bar is not None:
