@@ -11,6 +11,7 @@ run in its own process (so the client's CPU is measured without the server's). P
   CPU/call     the pytest process's CPU (all threads: litellm, vcrpy, worlds, pytest) from
                the live pool's start to its last episode, per model call
   peak RSS     of the pytest process (ru_maxrss; with --workers, of the largest process)
+  usage        whether every outcome's tokens are what the server reported for its episode
   replay       whether replaying the recorded cassettes (offline, no server) reproduces
                every outcome (provenance aside)
   (json)       turnaround: the client's time from an answer to its episode's next request
@@ -109,6 +110,10 @@ def one(episodes: int, a: argparse.Namespace) -> dict:
             "retries": sum(o["retries"] for o in rec.values()),
             "turnaround_ms": traffic.get("turnaround_ms"), "start_spread_s": traffic.get("start_spread_s"),
             "connections": traffic.get("connections"),
+            # each outcome's tokens are what the server reported for its episode (its seed)
+            "usage_as_served": bool(rec) and all(
+                {k: v for k, v in o["usage"].items() if k != "cost_usd"} == traffic["usage_by_seed"].get(str(o["seed"]))
+                for o in rec.values()),
         }
         if not rec:
             result["output"] = out[-3000:]
@@ -135,12 +140,12 @@ def main() -> None:
     print(f"release_manager against a loopback server: latency {a.latency}s, 429 {a.p429:.0%}, 500 {a.p500:.0%}; "
           f"model {a.model}; {os.cpu_count()} CPUs")
     print(f"{'episodes':>8} {'ok':>4} {'calls':>6} {'limit s':>8} {'traffic s':>9} {'effic.':>7} {'CPU ms/call':>11} "
-          f"{'RSS MB':>7} {'in flight':>9} {'retries':>7} {'replay':>7}")
+          f"{'RSS MB':>7} {'in flight':>9} {'retries':>7} {'usage':>6} {'replay':>7}")
     for n in a.episodes:
         r = one(n, a)
         print(f"{r['episodes']:>8} {r['ok']:>4} {r['calls']:>6} {r['limit_s']:>8.1f} {r['traffic_s']:>9.1f} "
               f"{r['efficiency'] if r['efficiency'] is not None else '-':>7} {r['cpu_ms_per_call'] or '-':>11} "
-              f"{r['peak_rss_mb']:>7} {r['peak_in_flight']:>9} {r['retries']:>7} "
+              f"{r['peak_rss_mb']:>7} {r['peak_in_flight']:>9} {r['retries']:>7} {str(r['usage_as_served']):>6} "
               f"{str(r.get('replay_reproduces', '-')):>7}", flush=True)
         if "output" in r:
             print(r["output"])

@@ -61,6 +61,7 @@ class LatencyServer:
         self.last_at: float | None = None
         self.slow_by_seed: dict[int, int] = {}  # answers that took the latency (200 and 500), per seed
         self.times_by_seed: dict[int, list[tuple[float, float]]] = {}  # (arrived, answered) of each request
+        self._usage: dict[int, dict[str, int]] = {}  # usage reported on 200 answers, summed per seed
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -128,6 +129,10 @@ class LatencyServer:
 
     def _served(self, status: int, body: dict[str, Any], usage: dict[str, int]) -> int:
         self.counts[status] += 1
+        if usage:
+            total = self._usage.setdefault(body.get("seed", -1), dict.fromkeys(usage, 0))
+            for k, v in usage.items():
+                total[k] += v
         self.last_at = time.monotonic()
         if status != 429:
             seed = body.get("seed", -1)
@@ -139,13 +144,7 @@ class LatencyServer:
     # -- what tests read ----------------------------------------------------------------------
     def usage_by_seed(self) -> dict[int, dict[str, int]]:
         """Usage reported on 200 answers, summed per request seed (one seed per episode)."""
-        out: dict[int, dict[str, int]] = {}
-        for s in self.log:
-            if s.status == 200:
-                tot = out.setdefault(s.body.get("seed", -1), {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
-                for k in tot:
-                    tot[k] += s.usage[k]
-        return out
+        return {seed: dict(usage) for seed, usage in self._usage.items()}
 
     def traffic(self) -> dict[str, Any]:
         """The traffic's figures: answers by status, peak in flight, its wall time and its
@@ -154,7 +153,8 @@ class LatencyServer:
         limit = max(self.slow_by_seed.values(), default=0) * self.latency
         return {"counts": self.counts, "peak_in_flight": self.peak_in_flight, "connections": self.connections,
                 "window_s": round(window, 3),
-                "limit_s": round(limit, 3), "episodes": len(self.slow_by_seed), **self._client_times()}
+                "limit_s": round(limit, 3), "episodes": len(self.slow_by_seed), **self._client_times(),
+                "usage_by_seed": {str(k): v for k, v in self._usage.items()}}
 
     def _client_times(self) -> dict[str, Any]:
         """How long the client took between an answer and its episode's next request
