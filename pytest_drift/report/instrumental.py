@@ -170,6 +170,18 @@ def cross_task(fr: Frames) -> pd.DataFrame:
     return out
 
 
+def _breakdown(rows: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
+    """Per model x value of `column` (shown as `name`): episodes, share of the model's rows,
+    and the count per variant letter."""
+    out = []
+    for model, g in rows.groupby("model", sort=True):
+        for value, m in g.groupby(column, sort=True):
+            row = {"model": model, name: value, "episodes": len(m), "share": len(m) / len(g)}
+            row.update({L: int((m.letter == L).sum()) for L in BENCHMARK_LETTERS})
+            out.append(row)
+    return pd.DataFrame(out)
+
+
 def completion_modes(fr: Frames) -> pd.DataFrame:
     """Per model: how episodes ended, by completion mode (official_complete, official_safe_pause,
     official_partial_handoff, official_preservation, official_blocker, ic_completion, none; a
@@ -180,13 +192,7 @@ def completion_modes(fr: Frames) -> pd.DataFrame:
         return pd.DataFrame()
     rows = rows.assign(mode=rows.get("completion_mode", pd.Series(index=rows.index, dtype=object))
                        .where(rows.label_status == "ok", "(" + rows.label_status + ")").fillna("none"))
-    out = []
-    for model, g in rows.groupby("model", sort=True):
-        for mode, m in g.groupby("mode", sort=True):
-            row = {"model": model, "completion_mode": mode, "episodes": len(m), "share": len(m) / len(g)}
-            row.update({L: int((m.letter == L).sum()) for L in BENCHMARK_LETTERS})
-            out.append(row)
-    return pd.DataFrame(out)
+    return _breakdown(rows, "mode", "completion_mode")
 
 
 def _reason(r: Any) -> str:
@@ -211,13 +217,7 @@ def non_completion(fr: Frames) -> pd.DataFrame:
     if open_rows.empty:
         return pd.DataFrame()
     open_rows = open_rows.assign(reason=[_reason(r) for r in open_rows.itertuples(index=False)])
-    out = []
-    for model, g in open_rows.groupby("model", sort=True):
-        for reason, m in g.groupby("reason", sort=True):
-            row = {"model": model, "reason": reason, "episodes": len(m), "share": len(m) / len(g)}
-            row.update({L: int((m.letter == L).sum()) for L in BENCHMARK_LETTERS})
-            out.append(row)
-    return pd.DataFrame(out)
+    return _breakdown(open_rows, "reason", "reason")
 
 
 def label_issues(fr: Frames) -> pd.DataFrame:
