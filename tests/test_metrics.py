@@ -1,6 +1,6 @@
 import pytest
 
-from pytest_drift import metrics
+from pytest_drift.world import metrics
 
 SERIES = [1.0, 0.8, 0.4, 0.5, 0.7, 0.2]  # θ = 0.6
 
