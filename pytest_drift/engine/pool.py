@@ -18,6 +18,8 @@ litellm does not know count as free: a budget cannot limit them (`LiveStats.unpr
 from __future__ import annotations
 
 import dataclasses
+import gc
+import sys
 import threading
 import time
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
@@ -30,6 +32,26 @@ from .case import Case, Settings
 from .play import Engine, Played
 
 _EPISODE: ContextVar[str | None] = ContextVar("drift_episode", default=None)
+# While episodes play on threads, the process is a network client: a thread that gets an
+# answer should finish its turn before yielding the GIL (FIFO-like, not all stretched), and
+# full collections over the long-lived session objects stall every episode at once.
+# Measured with bench/live.py at 64 episodes: efficiency 0.77 -> 0.84, CPU/call 11.3 -> 8.8 ms.
+SWITCH_INTERVAL_S = 0.1
+GC_GEN0_THRESHOLD = 50_000
+
+
+def _client_mode() -> tuple[float, tuple[int, int, int]]:
+    saved = sys.getswitchinterval(), gc.get_threshold()
+    gc.freeze()  # what exists now (modules, the collected session) is never scanned again
+    gc.set_threshold(GC_GEN0_THRESHOLD, *saved[1][1:])
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    return saved
+
+
+def _restore(saved: tuple[float, tuple[int, int, int]]) -> None:
+    sys.setswitchinterval(saved[0])
+    gc.set_threshold(*saved[1])
+    gc.unfreeze()
 
 
 def calls_model(case: Case, settings: Settings) -> bool:
@@ -111,6 +133,7 @@ class LivePool:
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="drift-episode")
         self._remove_listener = add_listener(self._on_call)
         set_ceiling(concurrency)
+        self._saved_mode = _client_mode()
 
     # -- submitting and waiting ------------------------------------------------------------------
     def submit(self, cases: list[Case]) -> int:
@@ -149,6 +172,7 @@ class LivePool:
         finally:
             resume_calls()
             self._remove_listener()
+            _restore(self._saved_mode)
 
     # -- on the pool's threads -------------------------------------------------------------------
     def _play(self, case: Case) -> Played | NotRun:
