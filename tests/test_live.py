@@ -349,6 +349,20 @@ def test_xdist_workers_play_their_shares_at_once(evals: pytest.Pytester) -> None
     assert len(list((evals.path / "cassettes").rglob("*.yaml"))) == 12
 
 
+def test_xdist_progress_reaches_the_controller_while_the_run_goes_on(evals: pytest.Pytester) -> None:
+    """Workers have no terminal: their figures travel as files and the controller prints them
+    as plain lines during the run, not only in the summary."""
+    with LatencyServer(latency=0.1) as server:
+        res = evals.runpytest_subprocess("--model", "openai/stub-model", "-p", "no:cacheprovider", "-n", "2",
+                                         "--drift-repeats", "2", "--record-mode", "once", "--drift-api-base",
+                                         server.url, "--drift-progress", "lines", "--drift-progress-every", "0.5")
+    res.assert_outcomes(passed=8)
+    lines = res.stdout.str().splitlines()
+    live = [i for i, line in enumerate(lines) if line.startswith("pytest-drift live: ") and "/8 done" in line]
+    summary = next(i for i, line in enumerate(lines) if "pytest-drift live" in line and line.startswith("-"))
+    assert live and live[0] < summary, res.stdout.str()
+
+
 def test_kill_9_then_once_calls_no_completed_episode_again(evals: pytest.Pytester) -> None:
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--model", "openai/stub-model",
             "--drift-repeats", "2", "--record-mode", "once", "--drift-concurrency", "2"]

@@ -22,6 +22,7 @@ import gc
 import sys
 import threading
 import time
+from typing import Any
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -114,10 +115,36 @@ class LiveStats:
         left = self.queued + self.running
         return (time.monotonic() - self.started) * left / self.done
 
+    def as_dict(self) -> dict[str, Any]:
+        """The figures another process can add up (no clock, no per-episode detail)."""
+        d = dataclasses.asdict(self)
+        for key in ("started", "episode_cost", "finished_costs"):
+            d.pop(key)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LiveStats:
+        return cls(**{k: v for k, v in d.items() if k in _ADDED_UP or k == "wall_s"})
+
+    @classmethod
+    def total(cls, stats: list[LiveStats], started: float | None = None) -> LiveStats:
+        """Every process's figures added up (wall time: the longest; the ETA from `started`)."""
+        out = cls() if started is None else cls(started=started)
+        for s in stats:
+            for name in _ADDED_UP:
+                setattr(out, name, getattr(out, name) + getattr(s, name))
+            out.wall_s = max(out.wall_s, s.wall_s)
+        return out
+
     def expected_episode_cost(self) -> float:
         if self.finished_costs:
             return sum(self.finished_costs) / len(self.finished_costs)
         return 2 * max(self.episode_cost.values(), default=0.0)
+
+
+_ADDED_UP = ("submitted", "running", "done", "not_run", "stopped", "calls", "failed_calls", "prompt_tokens",
+             "completion_tokens", "total_tokens", "cost_usd", "unpriced", "retries", "rate_limit_waits", "waited_s",
+             "cpu_s")
 
 
 class LivePool:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from dataclasses import asdict, dataclass
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +27,9 @@ from ..engine import Case, Played
 from ..engine.pool import LivePool, LiveStats, NotRun, calls_model
 from .fixtures import EPISODES
 from .options import OPTIONS, _int_at_least
-from .progress import MODES, Progress, figures, status_line
+from .progress import MODES, Progress, Relay, Snapshots, figures, status_line
 
+PROGRESS_DIR = "drift_progress_dir"  # workerinput key
 WAIT_TICK = 0.25  # seconds between looks at a waited-for episode (and progress redraws)
 
 
@@ -135,6 +139,9 @@ class Live:
         self.progress = Progress(config, self.options.progress if not hasattr(config, "workerinput") else "off",
                                  self.options.progress_every)
         self.worker_stats: list[dict[str, Any]] = []
+        folder = getattr(config, "workerinput", {}).get(PROGRESS_DIR)
+        self.snapshots = Snapshots(Path(folder)) if folder else None  # an xdist worker's figures, for the controller
+        self.relay: Relay | None = None  # the xdist controller's progress
 
     @property
     def settings(self) -> Any:
@@ -194,6 +201,8 @@ class Live:
                 if hasattr(self.config, "workerinput"):
                     self.feed_from_xdist()
                 self.progress.tick(self.pool.snapshot())
+                if self.snapshots is not None:
+                    self.snapshots.write(self.config.workerinput["workerid"], self.pool.snapshot())
         finally:
             self.progress.pause()
         if isinstance(result, NotRun):
@@ -216,6 +225,7 @@ class Live:
 
 
 LIVE = pytest.StashKey[Live]()
+PROGRESS_FOLDER = pytest.StashKey[Path]()  # the controller's folder of workers' snapshots
 EPISODES_ITEMS = pytest.StashKey[list[pytest.Item]]()
 
 
@@ -247,15 +257,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _announce(config, live, {c.id: c for c in cases})
 
 
-def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> None:
-    """Before a live run: how many episodes will call the model and how many replay."""
+def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
+    """Before a live run: how many episodes will call the model and how many replay (returns
+    the first number)."""
     settings = live.settings
     if settings.record_mode == "none" or not cases:
-        return
+        return 0
     calling = sum(calls_model(c, settings) for c in cases.values())
     models = [c for c in cases.values() if c.model_id.is_live or calls_model(c, settings)]
     if not models:
-        return
+        return 0
     replay = len(models) - calling
     why = {"once": "no cassette yet", "new_episodes": "recording new requests",
            "all": "re-recording", "rewrite": "re-recording"}[settings.record_mode]
@@ -264,6 +275,7 @@ def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> None
     if tr is not None:
         tr.write_line(f"pytest-drift: {calling} episodes will call the model ({why}; {per}), "
                       f"{replay} replay from cassettes")
+    return calling
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -283,14 +295,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     live.close(abandon=exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldfail or session.shouldstop))
     if live.pool is not None and hasattr(config, "workeroutput"):
-        config.workeroutput["drift_live"] = _stats_dict(live.pool.snapshot())
-
-
-def _stats_dict(s: LiveStats) -> dict[str, Any]:
-    d = asdict(s)
-    for key in ("started", "episode_cost", "finished_costs"):
-        d.pop(key)
-    return d
+        config.workeroutput["drift_live"] = live.pool.snapshot().as_dict()
+    if live.pool is not None and live.snapshots is not None:
+        live.snapshots.write(config.workerinput["workerid"], live.pool.snapshot(), force=True)
+    if live.relay is not None:
+        live.relay.stop()
+    folder = config.stash.get(PROGRESS_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -298,10 +310,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if live is None:
         return
     stats = [live.pool.snapshot()] if live.pool is not None else []
-    stats += [_from_dict(d) for d in live.worker_stats]
+    stats += [LiveStats.from_dict(d) for d in live.worker_stats]
     if not stats:
         return
-    total = _sum(stats)
+    total = LiveStats.total(stats)
     terminalreporter.write_sep("-", "pytest-drift live")
     cpu = f"; client CPU {1000 * total.cpu_s / total.calls:.1f} ms per call" if total.calls else ""
     terminalreporter.write_line(f"{total.done} episodes played live in {total.wall_s:.1f}s: {figures(total)}{cpu}")
@@ -313,24 +325,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if total.failed_calls:
         terminalreporter.write_line(f"{total.failed_calls} model calls failed after their retries "
                                     "(their episodes are labelled unknown, not scored)", yellow=True)
-
-
-def _from_dict(d: dict[str, Any]) -> LiveStats:
-    return LiveStats(**{k: v for k, v in d.items() if k in LiveStats.__dataclass_fields__})
-
-
-_SUMMED = ("submitted", "running", "done", "not_run", "stopped", "calls", "failed_calls", "prompt_tokens", "completion_tokens",
-           "total_tokens", "cost_usd", "unpriced", "retries", "rate_limit_waits", "waited_s", "cpu_s")
-
-
-def _sum(stats: list[LiveStats]) -> LiveStats:
-    """Every process's figures added up (wall time: the longest)."""
-    total = LiveStats()
-    for s in stats:
-        for name in _SUMMED:
-            setattr(total, name, getattr(total, name) + getattr(s, name))
-        total.wall_s = max(total.wall_s, s.wall_s)
-    return total
 
 
 # -- xdist (registered only where it is installed) ---------------------------------------------------
@@ -351,7 +345,20 @@ class _XdistHooks:
         if live is None or getattr(live, "_announced", False):
             return
         live._announced = True  # type: ignore[attr-defined]
-        _announce(node.config, live, _cases_from_ids(node.config, ids))
+        calling = _announce(node.config, live, _cases_from_ids(node.config, ids))
+        folder = node.config.stash.get(PROGRESS_FOLDER, None)
+        if calling and folder is not None and live.options.concurrency > 1:
+            live.relay = Relay(live.progress, Snapshots(folder), live.options.progress_every)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Tell each worker where to leave its live figures (the controller shows them)."""
+        config = node.config
+        if config.stash[LIVE].options.progress == "off" or config.stash[OPTIONS].record_mode == "none":
+            return
+        if PROGRESS_FOLDER not in config.stash:
+            config.stash[PROGRESS_FOLDER] = Path(tempfile.mkdtemp(prefix="drift-progress-"))
+        node.workerinput[PROGRESS_DIR] = str(config.stash[PROGRESS_FOLDER])
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

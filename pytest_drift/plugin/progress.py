@@ -1,11 +1,18 @@
 """Progress of a live run: a live line in a terminal (tqdm), a plain line every so often in
 CI logs. Drawn only from the main thread, while a test waits for its episode, with pytest's
-capture suspended; the live line is cleared before pytest writes again."""
+capture suspended; the live line is cleared before pytest writes again.
+
+Under xdist the workers have no terminal: each writes its figures to a file (`Snapshots`)
+and the controller's `Relay` thread adds them up and prints them as plain lines."""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +117,60 @@ class Progress:
             with self._capture_off():
                 self.bar.close()
             self.bar = None
+
+
+SNAPSHOT_EVERY = 0.5  # seconds between a worker's snapshot files
+
+
+class Snapshots:
+    """A folder of live figures, one JSON file per xdist worker, replaced whole (never half-read)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.last = 0.0
+
+    def write(self, worker: str, stats: LiveStats, force: bool = False) -> None:
+        if not force and time.monotonic() - self.last < SNAPSHOT_EVERY:
+            return
+        self.last = time.monotonic()
+        tmp = self.folder / f".{worker}.tmp"
+        tmp.write_text(json.dumps(stats.as_dict()))
+        os.replace(tmp, self.folder / f"{worker}.json")
+
+    def read(self) -> list[LiveStats]:
+        out = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                out.append(LiveStats.from_dict(json.loads(path.read_text())))
+            except (OSError, ValueError):
+                continue  # a worker's first file not there yet
+        return out
+
+
+class Relay:
+    """The xdist controller's progress: a thread that adds up the workers' snapshots and prints
+    a plain line every `every` seconds (a live line would tear pytest's dots, which the
+    controller writes whenever a worker reports), and a last one when the run ends."""
+
+    def __init__(self, progress: Progress, snapshots: Snapshots, every: float) -> None:
+        self.progress, self.snapshots, self.every = progress, snapshots, every
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="drift-progress", daemon=True)
+        self._thread.start()
+
+    def total(self) -> LiveStats:
+        return LiveStats.total(self.snapshots.read(), started=self.started)
+
+    def _run(self) -> None:
+        while not self._stop.wait(max(self.every, SNAPSHOT_EVERY)):
+            stats = self.total()
+            if stats.submitted and stats.done + stats.not_run + stats.stopped < stats.submitted:
+                self.progress.line(stats)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 class _Nothing:
