@@ -124,7 +124,7 @@ def test_maybe_crash(outcome):
 ])
 def test_bad_options_are_one_line_usage_errors(evals: pytest.Pytester, args: list[str], message: str) -> None:
     res = evals.runpytest_subprocess(*args)
-    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert res.ret == pytest.ExitCode.INTERRUPTED  # a collection error: nothing runs
     assert message in res.stderr.str()
 
 
@@ -132,6 +132,28 @@ def test_no_model_and_no_cassettes_says_what_to_do(evals: pytest.Pytester) -> No
     res = evals.runpytest_subprocess()
     assert "no --model given and no cassettes" in res.stdout.str() + res.stderr.str()
     assert res.ret != 0
+
+
+def test_a_selection_of_nothing_is_an_error_not_a_silent_skip(evals: pytest.Pytester,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest skips an empty parameter set quietly; a typo in a family or a broken install
+    must not read as a green run."""
+    evals.makepyfile(test_typo="""
+import pytest
+
+@pytest.mark.drift(family="instrumentl")
+def test_x(outcome):
+    pass
+""")
+    res = evals.runpytest("--model", "policy/oracle", "test_typo.py")
+    assert res.ret == pytest.ExitCode.INTERRUPTED  # a collection error: nothing runs
+    assert "selects no scenario; families: [" in res.stderr.str() + res.stdout.str()
+    import pytest_drift.registry as registry
+
+    monkeypatch.setattr(registry, "from_entry_points", lambda: [])
+    res = evals.runpytest("--model", "policy/random", "test_evals.py")
+    assert res.ret == pytest.ExitCode.INTERRUPTED
+    assert "no scenarios registered" in res.stderr.str() + res.stdout.str()
 
 
 THIRD_PARTY = '''

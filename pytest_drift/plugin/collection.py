@@ -36,7 +36,11 @@ def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[S
     missing = sorted(set(names or []) - set(registry))
     if missing:
         raise pytest.UsageError(f"@pytest.mark.drift names unknown scenario(s) {missing}; known: {sorted(registry)}")
-    return [s for s in registry.values() if (names is None or s.name in names) and (family is None or s.family == family)]
+    chosen = [s for s in registry.values() if (names is None or s.name in names) and (family is None or s.family == family)]
+    if not chosen:  # else pytest would skip the test as an empty parameter set, silently
+        families = sorted({s.family for s in registry.values()})
+        raise pytest.UsageError(f"@pytest.mark.drift({marker.kwargs}) selects no scenario; families: {families}")
+    return chosen
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -49,6 +53,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(
             f"no --model given and no cassettes under {options.cassette_dir}; "
             "try --model policy/oracle (scripted, offline) or a live provider/model with --record-mode=once")
+    if not config.stash[REGISTRY]:
+        raise pytest.UsageError(
+            "no scenarios registered: no `pytest_drift.scenarios` entry point and no pytest_drift_scenarios hook "
+            "gave one. Is the project installed (pip install -e .)? An install made before its entry points "
+            "were added needs redoing.")
     marker = metafunc.definition.get_closest_marker("drift")
     where = marker.kwargs.get("where") if marker else None
     params = [
