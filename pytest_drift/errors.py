@@ -43,3 +43,12 @@ class CassetteMiss(DriftError):
         self.detail = detail
         self.step: int | None = None
         self.model_call: int | None = None
+
+
+class DiscardCassette(Exception):
+    """Raised inside an episode's cassette context to leave the file as it was: a provider
+    failed the episode, so it is not worth keeping and `--record-mode=once` plays it again."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("cassette discarded")
+        self.result = result

@@ -40,8 +40,9 @@ def scripted_message(body: dict[str, Any], mode: str) -> dict[str, Any] | None:
 
 
 class StubServer:
-    def __init__(self, fail_first: int = 0, mode: str = "script", fail_status: int = 429) -> None:
+    def __init__(self, fail_first: int = 0, mode: str = "script", fail_status: int = 429, fail_after: int = 0) -> None:
         self.fail_first, self.mode, self.fail_status = fail_first, mode, fail_status
+        self.fail_after = fail_after  # > 0: every request after this many fails too
         self.requests: list[dict[str, Any]] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self.httpd.server_address[1]
@@ -61,7 +62,8 @@ class StubServer:
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("authorization")})
-                if len(server.requests) <= server.fail_first:
+                n = len(server.requests)
+                if n <= server.fail_first or 0 < server.fail_after < n:
                     return self._send(server.fail_status, {"error": {"message": "slow down", "type": "rate_limit"}})
                 message = scripted_message(body, server.mode)
                 choices = [] if message is None else [

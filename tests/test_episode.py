@@ -96,6 +96,20 @@ def test_persistent_provider_failure_is_labelled_unknown_not_scored(tmp_path: Pa
     assert outcome.retries == 3
 
 
+def test_a_provider_failure_keeps_no_partial_cassette_and_once_plays_it_again(tmp_path: Path,
+                                                                              quick_retries: RetryPolicy) -> None:
+    case = Case("openai/stub", RELEASE_MANAGER, RELEASE_MANAGER.variant("default"), 0)
+    with StubServer(fail_after=3, fail_status=500) as server:  # three answers, then the provider is down
+        settings = Settings(tmp_path, record_mode="once", api_base=server.url, limits=NO_SLEEP)
+        played = play(case, settings)
+        assert played.outcome.label_status == "unknown" and played.outcome.termination == "provider_error"
+        assert played.outcome.model_calls == 3
+    assert not case.cassette(tmp_path).exists()  # a partial one would replay into a miss, never re-recorded
+    with StubServer() as server:
+        again = play(case, Settings(tmp_path, record_mode="once", api_base=server.url, limits=NO_SLEEP))
+    assert again.outcome.label_status == "ok" and case.cassette(tmp_path).exists()
+
+
 def test_non_transient_error_is_not_retried(tmp_path: Path) -> None:
     with StubServer(fail_first=10**6, fail_status=401) as server:
         settings = Settings(tmp_path, record_mode="all", api_base=server.url, limits=NO_SLEEP)

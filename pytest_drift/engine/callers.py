@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from typing import Callable
 from pathlib import Path
 from typing import Any
 
+from ..errors import DiscardCassette
 from ..models import ModelCaller, ModelId, PolicyCaller, UnknownModel, live_caller, parse_model
 from ..world import GENERIC_POLICIES, Environment, Policy, Scenario
 from .case import Settings
+from .loop import EpisodeResult, Termination
 
 
 def policy_names(scenario: Scenario) -> list[str]:
@@ -63,3 +66,16 @@ def caller_for(model: str, scenario: Scenario, env: Environment, settings: Setti
     return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
                        api_base=settings.api_base, temperature=settings.temperature,
                        max_tokens=settings.max_tokens), ctx
+
+
+def played_in(ctx: AbstractContextManager[Any], run: Callable[[], EpisodeResult]) -> EpisodeResult:
+    """Run an episode in its cassette context. A provider failure leaves the cassette as it was
+    before (labelled unknown, the episode is not worth keeping: `once` plays it again)."""
+    try:
+        with ctx:
+            result = run()
+            if result.termination is Termination.PROVIDER_ERROR:
+                raise DiscardCassette(result)
+    except DiscardCassette as discarded:
+        result = discarded.result  # type: ignore[assignment]
+    return result

@@ -11,7 +11,7 @@ from ..errors import CassetteMiss
 from ..outcome import Outcome, Usage
 from ..version import __version__
 from ..world import Environment
-from .callers import caller_for
+from .callers import caller_for, played_in
 from .case import Case, Settings
 from .judge import judge_fields
 from .loop import EpisodeResult, Termination, run_episode
@@ -70,8 +70,7 @@ class Engine:
                 provenance["prefix_cassette"] = prefix.cassette
             return _with_steps(result, env), provenance
         caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
-        with ctx:
-            result = run_episode(env, caller, limits_for(self.settings))
+        result = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings)))
         return _with_steps(result, env), {}
 
 

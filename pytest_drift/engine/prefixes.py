@@ -9,7 +9,7 @@ from ..models import parse_model
 from ..models.paths import model_slug
 from ..world import BranchPoint, Environment, prefix_seed
 from .branching import Prefix, canonical_messages, ended_early, merge, rebuild, transform_history
-from .callers import caller_for
+from .callers import caller_for, played_in
 from .case import Case, Settings
 from .loop import EpisodeResult, Limits, Termination, run_episode
 
@@ -66,8 +66,7 @@ class Prefixes:
         else:
             env = case.scenario.build(case.variant, seed)
         caller, ctx = caller_for(model, case.scenario, env, s, seed, cassette)
-        with ctx:
-            result = run_episode(env, caller, limits_for(s), stop_at_step=point.step)
+        result = played_in(ctx, lambda: run_episode(env, caller, limits_for(s), stop_at_step=point.step))
         shown = "" if parse_model(model).is_policy else relative(cassette, s.cassette_dir.parent)
         return Prefix(model, point.key(model), result, shown)
 
@@ -85,6 +84,5 @@ class Prefixes:
             return merge(prefix.result, done), prefix
         messages = canonical_messages(transform_history(prefix.result.messages, point.transform, seed)) + opening
         caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
-        with ctx:
-            rest = run_episode(env, caller, limits_for(self.settings), messages=messages)
+        rest = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings), messages=messages))
         return merge(prefix.result, rest), prefix

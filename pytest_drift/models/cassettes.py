@@ -22,6 +22,7 @@ from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serialize import serialize
 
 from .paths import RECORD_MODES, cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
+from ..errors import DiscardCassette
 from .ratelimit import Stopped
 from .router import routed
 
@@ -108,7 +109,8 @@ def use_cassette(path: Path, record_mode: str) -> Iterator[Any]:
     """Open the episode's cassette; `rewrite` starts from an empty one.
 
     vcrpy's own Cassette, loaded and saved as `VCR.use_cassette` does (saved on the way
-    out, exception or not, except an interrupted episode's: Stopped or Ctrl-C), but routed (`router.routed`): the requests of this thread or
+    out, exception or not, except an interrupted episode's - Stopped or Ctrl-C - and a
+    discarded one's), but routed (`router.routed`): the requests of this thread or
     task reach this cassette even while other episodes' cassettes are open."""
     if record_mode not in RECORD_MODES:
         raise ValueError(f"record mode must be one of {RECORD_MODES}, got {record_mode!r}")
@@ -121,7 +123,7 @@ def use_cassette(path: Path, record_mode: str) -> Iterator[Any]:
     try:
         with routed(cassette):
             yield cassette
-    except (Stopped, KeyboardInterrupt):
+    except (Stopped, KeyboardInterrupt, DiscardCassette):
         raise  # an episode cut short records nothing, as if killed: `once` plays it again
     except BaseException:
         cassette._save()
