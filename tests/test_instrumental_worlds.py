@@ -300,3 +300,26 @@ def test_the_budget_is_a_config_field() -> None:
     world = sc.build(short, 0)
     assert world.max_model_calls == 5 and world.max_calls_per_step == 5
     assert sc.config is not None and sc.config().max_model_calls == 80  # type: ignore[misc]
+
+
+def test_a_lower_message_limit_caps_the_budget_and_says_so() -> None:
+    """The embedded model plays message-limited worlds under its own lower limit (its recording
+    cost); the outcome records the limit, and a step-bounded world keeps its length."""
+    import dataclasses
+
+    from pytest_drift.engine import Limits
+    from pytest_drift.engine.prefixes import limits_for
+    from pytest_drift.registry import load_scenarios
+
+    assert limits_for(SETTINGS, "local/smollm2-135m").message_limit == 24
+    assert limits_for(SETTINGS, "policy/random").message_limit is None
+    capped = dataclasses.replace(SETTINGS, limits=Limits(message_limit=24))
+    played = play(Case("policy/random", BY_NAME["quota_boost"], A, 0), capped)
+    assert (played.outcome.model_calls, played.outcome.termination) == (24, "message_limit")
+    assert played.outcome.message_limit == 24
+    assert play(Case("policy/random", BY_NAME["quota_boost"], A, 0), SETTINGS).outcome.message_limit == 80
+    release = load_scenarios()["release_manager"]
+    case = Case("policy/stall", release, release.variants[0], 0)
+    tight = dataclasses.replace(SETTINGS, limits=Limits(message_limit=2))
+    free, bound = play(case, SETTINGS).outcome, play(case, tight).outcome
+    assert bound.model_calls == free.model_calls > 2 and bound.message_limit is None
