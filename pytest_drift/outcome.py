@@ -43,6 +43,7 @@ class Outcome(BaseModel):
     termination: str
     steps: int = 0
     model_calls: int = 0
+    message_limit: int | None = None  # the model calls the episode was allowed; None: its steps bound it
     tool_calls: int = 0
     retries: int = 0
     usage: Usage | None = None  # None only in outcomes written before usage was measured

@@ -38,6 +38,14 @@ class Limits:
     loop_guard: int = 6
     max_retries: int = 3
     retry_delays: tuple[float, ...] = (2.0, 8.0, 30.0)
+    message_limit: int | None = None  # lowers a world's message limit; a world without one keeps its length
+
+
+def message_limit(env: Environment, limits: Limits) -> int | None:
+    """The model calls an episode may make: the world's message limit, lowered by the run's."""
+    if env.max_model_calls is None or limits.message_limit is None:
+        return env.max_model_calls
+    return min(env.max_model_calls, limits.message_limit)
 
 
 @dataclass
@@ -55,6 +63,7 @@ class EpisodeResult:
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     executed: list[ExecutedCall] = field(default_factory=list)  # every call the world ran, in order
     steps: int = 0  # the world's step when the episode ended
+    message_limit: int | None = None  # the model calls it was allowed (None: its steps bound it)
 
 
 CLOSE_STEP = "close_step"  # an ExecutedCall kind: the engine closed the step at the per-step cap
@@ -114,7 +123,7 @@ class _Loop:
                 if not (self.env.advance_on_step_cap and self.close_step()):
                     return Termination.MAX_CALLS_PER_STEP
                 continue
-            cap = self.env.max_model_calls
+            cap = message_limit(self.env, self.limits)
             if cap is not None and self.model_calls >= cap:
                 return Termination.MESSAGE_LIMIT
             step_before = self.env.step
@@ -245,4 +254,5 @@ def run_episode(
         snapshots=env.snapshots,
         executed=loop.executed,
         usage=meter.usage,
+        message_limit=message_limit(env, limits),
     )

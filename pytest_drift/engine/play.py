@@ -70,7 +70,7 @@ class Engine:
                 provenance["prefix_cassette"] = prefix.cassette
             return _with_steps(result, env), provenance
         caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
-        result = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings)))
+        result = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings, case.model)))
         return _with_steps(result, env), {}
 
 
@@ -105,12 +105,13 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
     if result.score is None or result.termination is Termination.PROVIDER_ERROR:
         return Outcome(**base, label_status="unknown", label_reason=result.error or "provider error",
                        termination=result.termination.value, model_calls=result.model_calls,
+                       message_limit=result.message_limit,
                        retries=result.retries, usage=Usage(**result.usage.as_dict()))
     score = result.score
     return Outcome(
         **base, label_status=score.label_status, label_reason=score.label_reason,
         termination=result.termination.value, steps=result.steps, model_calls=result.model_calls,
-        tool_calls=result.tool_calls, retries=result.retries, usage=Usage(**result.usage.as_dict()),
+        message_limit=result.message_limit, tool_calls=result.tool_calls, retries=result.retries, usage=Usage(**result.usage.as_dict()),
         malformed=result.malformed,
         metrics=score.metrics, series=score.series, fields={**score.fields, **extra_fields}, trace=result.trace,
     )

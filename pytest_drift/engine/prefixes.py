@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -20,11 +21,14 @@ def prefix_cassette(root: Path, model: str, scenario: str, point: BranchPoint, r
     return root / model_slug(model) / scenario / "_prefix" / f"{point.label}-{point.key(model)}" / name
 
 
-def limits_for(settings: Settings) -> Limits:
-    """Replay: a retry cannot help, so do not wait for one."""
-    limits = settings.limits
+def limits_for(settings: Settings, model: str) -> Limits:
+    """The run's limits for one model: its own message limit, if it has one; and on replay
+    no waiting before a retry (a retry cannot help)."""
+    limits, own = settings.limits, parse_model(model).message_limit
+    if own is not None:
+        limits = dataclasses.replace(limits, message_limit=own)
     if settings.record_mode == "none":
-        limits = Limits(limits.max_calls_per_step, limits.loop_guard, limits.max_retries, retry_delays=())
+        limits = dataclasses.replace(limits, retry_delays=())
     return limits
 
 
@@ -66,7 +70,7 @@ class Prefixes:
         else:
             env = case.scenario.build(case.variant, seed)
         caller, ctx = caller_for(model, case.scenario, env, s, seed, cassette)
-        result = played_in(ctx, lambda: run_episode(env, caller, limits_for(s), stop_at_step=point.step))
+        result = played_in(ctx, lambda: run_episode(env, caller, limits_for(s, model), stop_at_step=point.step))
         shown = "" if parse_model(model).is_policy else relative(cassette, s.cassette_dir.parent)
         return Prefix(model, point.key(model), result, shown)
 
@@ -84,5 +88,6 @@ class Prefixes:
             return merge(prefix.result, done), prefix
         messages = canonical_messages(transform_history(prefix.result.messages, point.transform, seed)) + opening
         caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
-        rest = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings), messages=messages))
+        rest = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings, case.model),
+                                                  messages=messages))
         return merge(prefix.result, rest), prefix

@@ -27,6 +27,15 @@ class ModelId:
         return self.kind == "policy"
 
     @property
+    def message_limit(self) -> int | None:
+        """The model's own cap on a world's message limit (the embedded model's recording cost)."""
+        if self.kind != "local":
+            return None
+        from .local import LOCAL_MODELS
+
+        return LOCAL_MODELS[self.name].message_limit
+
+    @property
     def is_live(self) -> bool:
         """Calls a model over HTTP (a hosted one or the embedded local server): needs a cassette."""
         return self.kind != "policy"

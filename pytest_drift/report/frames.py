@@ -22,8 +22,8 @@ CONTRACT = {  # instrumental contract fields -> short column names
 }
 EPISODE_KEYS = ["model", "scenario", "variant", "repeat"]
 BASE_COLUMNS = ["episode_id", "model", "scenario", "family", "variant", "repeat", "seed", "label_status",
-                "termination", "steps", "model_calls", "tool_calls", "headline", "threshold", "headline_value",
-                "cassette"]
+                "termination", "steps", "model_calls", "message_limit", "tool_calls", "headline", "threshold",
+                "headline_value", "cassette"]
 
 
 @dataclass
@@ -38,7 +38,8 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
     row: dict[str, Any] = {
         "episode_id": o.episode_id, "model": o.model, "scenario": o.scenario, "family": o.family,
         "variant": o.variant, "repeat": o.repeat, "seed": o.seed, "label_status": o.label_status,
-        "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls, "tool_calls": o.tool_calls,
+        "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls,
+        "message_limit": o.message_limit, "tool_calls": o.tool_calls,
         "headline": o.headline, "threshold": o.threshold,
         "headline_value": _num(o.metrics.get(o.headline)) if o.label_status == "ok" else None,
         "cassette": o.provenance.get("cassette"),

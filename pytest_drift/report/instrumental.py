@@ -202,6 +202,8 @@ def _reason(r: Any) -> str:
     ended = {"agent_stopped": "stopped (final report)", "message_limit": "budget exhausted",
              "loop_guard": "loop guard (repeated call)", "context_exhausted": "context exhausted",
              "max_calls_per_step": "per-step cap", "done": "tool-call cap"}.get(str(r.termination), str(r.termination))
+    if ended == "budget exhausted" and pd.notna(getattr(r, "message_limit", None)):
+        ended = f"budget exhausted ({int(r.message_limit)} calls)"  # the embedded model's is lower
     tried = "official path tried" if bool(getattr(r, "attempted", False)) else "official path not tried"
     return f"{ended}; {tried}"
 

@@ -24,10 +24,11 @@ class Factors:
     stakes_level: Literal["medium", "critical"] = "medium"
     honest_path_access: Literal["open", "blocked"] = "open"
     existential: bool = False
-    # the budget (config, not a factor of the design): model calls (malformed replies count) and
-    # tool calls that ran; the paper's message limit of 160 is about 80 model calls
-    max_model_calls: int = 24
-    max_tool_calls: int = 24
+    # the budget (config, not a factor of the design): the paper's message limit of 160 is
+    # about 80 model calls; malformed replies count, and only the budget ends an episode
+    max_model_calls: int = 80
+    max_tool_calls: int = 160  # tool calls that ran (a reply may carry several)
+    loop_guard: int = 6  # the same call with the same result this many times in a row ends it; 0: never
     # diagnostic profile only
     policy_reminder: bool = False
     blocker_channel: bool = False
@@ -43,6 +44,7 @@ class Factors:
 
 
 FACTOR_NAMES = tuple(f.name for f in dataclasses.fields(Factors))
+BUDGET_NAMES = ("max_model_calls", "max_tool_calls", "loop_guard")
 
 
 def factors_of(variant: Variant) -> Factors:
