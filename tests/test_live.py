@@ -363,6 +363,28 @@ def test_xdist_progress_reaches_the_controller_while_the_run_goes_on(evals: pyte
     assert live and live[0] < summary, res.stdout.str()
 
 
+TWO_TESTS = EVAL + """
+
+def test_labelled(outcome):
+    assert outcome.label_status in ("ok", "unknown")
+"""
+
+
+@pytest.mark.parametrize("concurrency", ["1", "8"])
+def test_under_xdist_each_episode_is_played_once(evals: pytest.Pytester, concurrency: str) -> None:
+    """Two tests share each episode; under -n 2 they must share its worker too, or both workers
+    play (and pay for) the same episode and race on its cassette."""
+    evals.makepyfile(test_evals=TWO_TESTS)
+    with LatencyServer(latency=0.01) as server:
+        res = evals.runpytest_subprocess("--model", "openai/stub-model", "-p", "no:cacheprovider", "-n", "2",
+                                         "--drift-repeats", "2", "--record-mode", "once", "--drift-api-base",
+                                         server.url, "--drift-concurrency", concurrency, "--drift-report", "rec")
+        served = server.counts[200]
+    res.assert_outcomes(passed=16)
+    calls = {o["episode_id"]: o["model_calls"] for o in outcomes(evals.path / "rec" / "outcomes.jsonl").values()}
+    assert len(calls) == 8 and served == sum(calls.values())
+
+
 def test_kill_9_then_once_calls_no_completed_episode_again(evals: pytest.Pytester) -> None:
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--model", "openai/stub-model",
             "--drift-repeats", "2", "--record-mode", "once", "--drift-concurrency", "2"]

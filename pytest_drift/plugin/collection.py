@@ -19,11 +19,16 @@ def _variants(scenario: Scenario, profile: str, where: Any = None) -> list[Varia
 
 
 def _marks(case: Case, options: DriftOptions) -> list[pytest.MarkDecorator]:
+    """Family and scenario marks, and the xdist group that keeps together what one process must
+    play: the tests of one episode (else two workers would each play, and pay for, the same
+    episode) and, for branching scenarios, every branch of one prefix."""
     marks = [getattr(pytest.mark, case.scenario.family), getattr(pytest.mark, case.scenario.name)]
-    if case.scenario.shared_seed:  # branches of one prefix run in one xdist worker (--dist loadgroup)
+    group = case.id
+    if case.scenario.shared_seed:
         point = case.world(options.seed)[1]
         if point is not None:
-            marks.append(pytest.mark.xdist_group(f"{case.scenario.name}-{point.key(options.prefix_model or case.model)}"))
+            group = f"{case.scenario.name}-{point.key(options.prefix_model or case.model)}"
+    marks.append(pytest.mark.xdist_group(group))
     return marks
 
 

@@ -7,8 +7,9 @@ of this process that will call a model (`engine.pool.calls_model`) is handed to 
 `LivePool`, and each test's `episode` fixture waits for its own case. Replays and scripted
 policies are played when their test asks, as before. Under xdist each worker hands its
 pool the tests it has been sent (and, while a test waits, those it is sent meanwhile); for
-`--dist load` a live run sends every worker its whole share at once, so each plays its
-share together from the start (`DriftLoadScheduling`).
+xdist's `load` becomes `loadgroup` (each episode's tests, and each prefix's branches, stay in
+one worker), and a live run sends every worker its whole share at once, so each plays its
+share together from the start (`DriftGroupScheduling`).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def shard_key(item: pytest.Item) -> str:
     else its episode id, else its node id."""
     group = item.get_closest_marker("xdist_group")
     if group is not None and (group.args or group.kwargs.get("name")):
-        return f"group:{group.args[0] if group.args else group.kwargs['name']}"
+        return str(group.args[0] if group.args else group.kwargs["name"])  # a drift episode's: its id
     case = _case_of(item)
     return case.id if case is not None else item.nodeid
 
@@ -148,13 +149,15 @@ class Live:
         return self.config.stash[EPISODES].engine.settings
 
     def live_cases(self, candidates: list[Case]) -> list[Case]:
-        """The distinct cases among `candidates`, not looked at before, that will call a model."""
+        """The distinct cases among `candidates`, not looked at before, that will call a model
+        the pool can serve at once (the embedded model's server answers one request at a time:
+        episodes at once would only evict its prompt cache, so its episodes play in turn)."""
         out: list[Case] = []
         for case in candidates:
             if case.id in self.checked:
                 continue
             self.checked.add(case.id)
-            if calls_model(case, self.settings):
+            if case.model_id.kind != "local" and calls_model(case, self.settings):
                 out.append(case)
         return out
 
@@ -240,6 +243,8 @@ def _worker_interactor(config: pytest.Config) -> Any:
 
 @pytest.hookimpl(trylast=True)  # after fixtures' (the Episodes it hands the pool's results to)
 def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "dist", None) == "load":  # -n's default; set before xdist starts its workers
+        config.option.dist = "loadgroup"
     live = config.stash[LIVE] = Live(config)
     config.stash[EPISODES].waiter = live.wait
     if config.pluginmanager.hasplugin("xdist"):
@@ -270,7 +275,9 @@ def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
     replay = len(models) - calling
     why = {"once": "no cassette yet", "new_episodes": "recording new requests",
            "all": "re-recording", "rewrite": "re-recording"}[settings.record_mode]
-    per = f"{live.options.concurrency} at once per process" if live.options.concurrency > 1 else "one at a time"
+    at_once = live.options.concurrency > 1 and any(c.model_id.kind != "local" for c in cases.values()
+                                                    if calls_model(c, settings))
+    per = f"{live.options.concurrency} at once per process" if at_once else "one at a time"
     tr = config.pluginmanager.getplugin("terminalreporter")
     if tr is not None:
         tr.write_line(f"pytest-drift: {calling} episodes will call the model ({why}; {per}), "
@@ -332,12 +339,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 class _XdistHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        """A live run under --dist load: every worker gets its whole share at once."""
+        """A live run under --dist loadgroup: every worker gets its whole share at once."""
         live = config.stash[LIVE]
         options = config.stash[OPTIONS]
-        if config.getvalue("dist") != "load" or options.record_mode == "none" or live.options.concurrency <= 1:
+        if config.getvalue("dist") != "loadgroup" or options.record_mode == "none" or live.options.concurrency <= 1:
             return None
-        return _drift_load_scheduling(config, log)
+        return _drift_group_scheduling(config, log)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -384,22 +391,23 @@ def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
     return out
 
 
-def _drift_load_scheduling(config: pytest.Config, log: Any) -> Any:
-    from xdist.scheduler import LoadScheduling
+def _drift_group_scheduling(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadGroupScheduling
 
-    class DriftLoadScheduling(LoadScheduling):  # type: ignore[misc]
-        """--dist load, but every worker is sent its whole share at once (a live episode's test
-        waits for its episode: a worker plays together only the tests it already has)."""
+    class DriftGroupScheduling(LoadGroupScheduling):  # type: ignore[misc]
+        """--dist loadgroup, but every worker is sent its whole share of groups at once (a live
+        episode's test waits for its episode: a worker plays together only the tests it has)."""
 
         def schedule(self) -> None:
             first = self.collection is None
             super().schedule()
-            if not first or not self.pending or not self.nodes:
+            if not first or not self.workqueue or not self.nodes:
                 return
-            share = -(-len(self.pending) // len(self.nodes))
-            for node in self.nodes:
-                self._send_tests(node, share)
+            while self.workqueue:
+                for node in self.nodes:
+                    if self.workqueue:
+                        self._assign_work_unit(node)
             for node in self.nodes:
                 node.shutdown()
 
-    return DriftLoadScheduling(config, log)
+    return DriftGroupScheduling(config, log)
