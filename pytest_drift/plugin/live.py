@@ -243,7 +243,13 @@ def _worker_interactor(config: pytest.Config) -> Any:
 
 @pytest.hookimpl(trylast=True)  # after fixtures' (the Episodes it hands the pool's results to)
 def pytest_configure(config: pytest.Config) -> None:
-    if getattr(config.option, "dist", None) == "load":  # -n's default; set before xdist starts its workers
+    from .catalogue import MODELS
+
+    # -n's default, in a run that records drift episodes (a suite that merely has the plugin
+    # installed keeps its own, and so does a replay: xdist's loadgroup re-runs a test that crashed
+    # its worker); set here, before xdist starts its workers, which read it to group their tests
+    if (getattr(config.option, "dist", None) == "load" and config.stash.get(MODELS, None)
+            and config.stash[OPTIONS].record_mode != "none"):
         config.option.dist = "loadgroup"
     live = config.stash[LIVE] = Live(config)
     config.stash[EPISODES].waiter = live.wait
