@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from typing import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import DiscardCassette
 from ..models import ModelCaller, ModelId, PolicyCaller, UnknownModel, live_caller, parse_model

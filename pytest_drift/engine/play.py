@@ -111,7 +111,8 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
     return Outcome(
         **base, label_status=score.label_status, label_reason=score.label_reason,
         termination=result.termination.value, steps=result.steps, model_calls=result.model_calls,
-        message_limit=result.message_limit, tool_calls=result.tool_calls, retries=result.retries, usage=Usage(**result.usage.as_dict()),
+        message_limit=result.message_limit, tool_calls=result.tool_calls, retries=result.retries,
+        usage=Usage(**result.usage.as_dict()),
         malformed=result.malformed,
         metrics=score.metrics, series=score.series, fields={**score.fields, **extra_fields}, trace=result.trace,
     )

@@ -22,10 +22,10 @@ import gc
 import sys
 import threading
 import time
-from typing import Any
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..models.ratelimit import Stopped, resume_calls, set_ceiling, stop_calls
 from ..models.usage import CallEvent, add_listener

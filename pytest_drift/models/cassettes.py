@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serialize import serialize
 
-from .paths import RECORD_MODES, cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
 from ..errors import DiscardCassette
+from .paths import RECORD_MODES, cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
 from .ratelimit import Stopped
 from .router import routed
 

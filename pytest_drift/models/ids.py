@@ -27,9 +27,14 @@ class ModelId:
         return self.kind == "policy"
 
     @property
+    def is_local(self) -> bool:
+        """The embedded model: one llama.cpp server per process, one request at a time."""
+        return self.kind == "local"
+
+    @property
     def message_limit(self) -> int | None:
         """The model's own cap on a world's message limit (the embedded model's recording cost)."""
-        if self.kind != "local":
+        if not self.is_local:
             return None
         from .local import LOCAL_MODELS
 

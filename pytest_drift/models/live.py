@@ -17,7 +17,7 @@ def decoding(model: ModelId, temperature: float | None = None, max_tokens: int |
     get the provider's default sampling and HOSTED_MAX_TOKENS; the embedded model greedy
     decoding and MAX_OUTPUT_TOKENS. A given `temperature` or `max_tokens` overrides (a
     `max_tokens` of 0 sends none)."""
-    local = model.kind == "local"
+    local = model.is_local
     t = temperature if temperature is not None else (TEMPERATURE if local else None)
     m = max_tokens if max_tokens is not None else (MAX_OUTPUT_TOKENS if local else HOSTED_MAX_TOKENS)
     return t, (m or None)
@@ -29,7 +29,7 @@ def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, 
     decoding as `decoding` says."""
     name = model.text
     temp, cap = decoding(model, temperature, max_tokens)
-    if model.kind == "local":
+    if model.is_local:
         from .local import local_endpoint
 
         name, api_base = local_endpoint(model.text, record_mode)
@@ -38,4 +38,4 @@ def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, 
         api_key = REPLAY_KEY
     return LiteLLMCaller(model=name, seed=seed, api_base=api_base, api_key=api_key, cassette=str(cassette),
                          temperature=temp, max_tokens=cap,
-                         max_in_flight=1 if model.kind == "local" else None)  # llama.cpp serves one at a time
+                         max_in_flight=1 if model.is_local else None)  # llama.cpp serves one at a time

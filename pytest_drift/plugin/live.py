@@ -157,7 +157,7 @@ class Live:
             if case.id in self.checked:
                 continue
             self.checked.add(case.id)
-            if case.model_id.kind != "local" and calls_model(case, self.settings):
+            if not case.model_id.is_local and calls_model(case, self.settings):
                 out.append(case)
         return out
 
@@ -203,9 +203,10 @@ class Live:
                     break
                 if hasattr(self.config, "workerinput"):
                     self.feed_from_xdist()
-                self.progress.tick(self.pool.snapshot())
+                stats = self.pool.snapshot()
+                self.progress.tick(stats)
                 if self.snapshots is not None:
-                    self.snapshots.write(self.config.workerinput["workerid"], self.pool.snapshot())
+                    self.snapshots.write(self.config.workerinput["workerid"], stats)
         finally:
             self.progress.pause()
         if isinstance(result, NotRun):
@@ -274,21 +275,21 @@ def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
     settings = live.settings
     if settings.record_mode == "none" or not cases:
         return 0
-    calling = sum(calls_model(c, settings) for c in cases.values())
-    models = [c for c in cases.values() if c.model_id.is_live or calls_model(c, settings)]
+    calling = [c for c in cases.values() if calls_model(c, settings)]
+    ids = {c.id for c in calling}
+    models = len(calling) + sum(c.model_id.is_live for c in cases.values() if c.id not in ids)
     if not models:
         return 0
-    replay = len(models) - calling
+    replay = models - len(calling)
     why = {"once": "no cassette yet", "new_episodes": "recording new requests",
            "all": "re-recording", "rewrite": "re-recording"}[settings.record_mode]
-    at_once = live.options.concurrency > 1 and any(c.model_id.kind != "local" for c in cases.values()
-                                                    if calls_model(c, settings))
+    at_once = live.options.concurrency > 1 and any(not c.model_id.is_local for c in calling)
     per = f"{live.options.concurrency} at once per process" if at_once else "one at a time"
     tr = config.pluginmanager.getplugin("terminalreporter")
     if tr is not None:
-        tr.write_line(f"pytest-drift: {calling} episodes will call the model ({why}; {per}), "
+        tr.write_line(f"pytest-drift: {len(calling)} episodes will call the model ({why}; {per}), "
                       f"{replay} replay from cassettes")
-    return calling
+    return len(calling)
 
 
 @pytest.hookimpl(tryfirst=True)
