@@ -25,6 +25,7 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     total_tokens: int = 0
     cost_usd: float | None = 0.0
+    reasoning_tokens: int = 0  # part of completion_tokens: the model's reasoning (thinking) tokens
 
 
 class Outcome(BaseModel):

@@ -86,6 +86,7 @@ class ToolCallRecord(BaseModel):
 class TranscriptMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str = ""
+    reasoning: str | None = None  # an assistant turn's reasoning (thinking), apart from its visible text
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     tool_call_id: str | None = None
     tool: str | None = None  # a tool message: the tool that answered

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError
 from ..models import ModelCaller, ModelReply, ModelToolCall
+from ..models.reply import REASONING_KEY
 from ..models.usage import Usage, metered
 from ..outcome import TraceEntry
 from ..world import Environment, Message, Score, canonical_args
@@ -160,6 +161,8 @@ class _Loop:
             self.messages.extend(self.env.take_messages())
 
     def handle(self, reply: ModelReply) -> Termination | None:
+        if reply.reasoning:  # read even when nothing else came: the scan counts what the model thought
+            self.env.note_assistant_reasoning(reply.reasoning)
         if reply.empty:
             self.count("empty_response")
             self.messages.append({"role": "user", "content": EMPTY_REPLY_NOTE})
@@ -167,7 +170,7 @@ class _Loop:
         if reply.content:
             self.env.note_assistant_text(reply.content)
         if not reply.tool_calls:
-            self.messages.append({"role": "assistant", "content": reply.content or ""})
+            self.messages.append(assistant_message(reply, []))
             if self.env.ends_on_text:
                 return Termination.AGENT_STOPPED
             self.count("no_tool_call")
@@ -178,14 +181,7 @@ class _Loop:
     def run_calls(self, reply: ModelReply) -> Termination | None:
         # Our own call ids: provider ids are random, and they would change the next request body.
         ids = [f"call_{self.id_base + self.tool_calls + i}" for i in range(len(reply.tool_calls))]
-        self.messages.append({
-            "role": "assistant",
-            "content": reply.content or "",
-            "tool_calls": [
-                {"id": i, "type": "function", "function": {"name": c.name, "arguments": c.arguments or "{}"}}
-                for i, c in zip(ids, reply.tool_calls)
-            ],
-        })
+        self.messages.append(assistant_message(reply, ids))
         stop: Termination | None = None
         for call_id, call in zip(ids, reply.tool_calls):
             if stop is not None or self.env.done:
@@ -214,6 +210,25 @@ class _Loop:
         if self.loop_guard and self.repeats >= self.loop_guard:
             return Termination.LOOP_GUARD
         return None
+
+
+def assistant_message(reply: ModelReply, ids: list[str]) -> Message:
+    """The assistant turn as it goes back to the provider: its text, its calls under our ids,
+    and whatever the provider expects back exactly as it sent it (thinking blocks with their
+    signatures, a call's thought signature); its reasoning text under our private key."""
+    message: Message = {"role": "assistant", "content": reply.content or ""}
+    if ids:
+        calls = []
+        for i, c in zip(ids, reply.tool_calls):
+            call: Message = {"id": i, "type": "function", "function": {"name": c.name, "arguments": c.arguments or "{}"}}
+            if c.provider_fields:
+                call["provider_specific_fields"] = c.provider_fields
+            calls.append(call)
+        message["tool_calls"] = calls
+    message.update(reply.echo)
+    if reply.reasoning:
+        message[REASONING_KEY] = reply.reasoning
+    return message
 
 
 def run_episode(

@@ -23,16 +23,19 @@ class Usage:
     completion_tokens: int = 0
     total_tokens: int = 0
     cost_usd: float | None = 0.0  # None: some call's price is unknown
+    reasoning_tokens: int = 0  # part of completion_tokens (the provider's count; litellm's estimate where none)
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.total_tokens += other.total_tokens
+        self.reasoning_tokens += other.reasoning_tokens
         self.cost_usd = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
 
     def as_dict(self) -> dict[str, Any]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.total_tokens, "cost_usd": self.cost_usd}
+                "total_tokens": self.total_tokens, "cost_usd": self.cost_usd,
+                "reasoning_tokens": self.reasoning_tokens}
 
 
 def _int(value: Any) -> int:
@@ -47,8 +50,10 @@ def usage_of(response: Any) -> Usage:
     total = getattr(u, "total_tokens", None)
     hidden = getattr(response, "_hidden_params", None) or {}
     cost = hidden.get("response_cost") if isinstance(hidden, dict) else getattr(hidden, "response_cost", None)
+    details = getattr(u, "completion_tokens_details", None)
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else getattr(details, "reasoning_tokens", 0)
     return Usage(prompt, completion, _int(total) if total is not None else prompt + completion,
-                 float(cost) if isinstance(cost, (int, float)) else None)
+                 float(cost) if isinstance(cost, (int, float)) else None, _int(reasoning))
 
 
 @dataclass

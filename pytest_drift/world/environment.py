@@ -150,6 +150,10 @@ class Environment(ABC):
     def note_assistant_text(self, text: str) -> None:
         """The agent's words (not its actions); scenarios that scan them override this."""
 
+    def note_assistant_reasoning(self, text: str) -> None:
+        """The agent's reasoning (thinking, reasoning summaries), which it does not show as
+        text; scenarios that scan it override this (kept apart from `note_assistant_text`)."""
+
     def branch_point(self) -> BranchPoint | None:
         """Where this world's episodes part into branches sharing one prefix; None: no branching."""
         return None
