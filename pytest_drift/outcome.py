@@ -55,7 +55,7 @@ class Outcome(BaseModel):
     series: dict[str, list[float]] = Field(default_factory=dict)
     fields: dict[str, Any] = Field(default_factory=dict)
     trace: list[TraceEntry] = Field(default_factory=list)
-    provenance: dict[str, str] = Field(default_factory=dict)
+    provenance: dict[str, Any] = Field(default_factory=dict)  # strings, and `request`: what the requests carried
 
     def to_json(self) -> str:
         return self.model_dump_json()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from .errors import DriftError
+from .models.request import Decoding
 from .world import Scenario, Variant
 
 
@@ -106,24 +107,72 @@ def _check(sc: Scenario, params: dict[str, Any], where: str) -> None:
         raise ParamError(f"{where}: {exc}") from None
 
 
+def _read_config(p: str) -> dict[str, Any]:
+    import yaml  # only when a --drift-config is given
+
+    try:
+        data = yaml.safe_load(Path(p).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParamError(f"--drift-config {p}: cannot read it ({exc})") from None
+    if not isinstance(data, dict) or not ({"scenario", "models"} & set(data)):
+        raise ParamError(f"--drift-config {p}: expected a mapping with 'scenario' (a variant) and/or 'models' "
+                         "(per-model request settings)")
+    return data
+
+
+MODEL_KEYS = ("reasoning_effort", "thinking_tokens", "temperature", "max_tokens")
+
+
+def model_decodings(paths: list[str]) -> tuple[tuple[str, Decoding], ...]:
+    """Per-model request settings from the `models:` mapping of --drift-config files, e.g.
+    `models: {openai/gpt-5: {reasoning_effort: medium}, anthropic/claude-sonnet-4-5:
+    {thinking_tokens: 16000}}`; a later file's entry for a model replaces an earlier one's."""
+    out: dict[str, Decoding] = {}
+    for p in paths:
+        models = _read_config(p).get("models")
+        if models is None:
+            continue
+        if not isinstance(models, dict):
+            raise ParamError(f"--drift-config {p}: 'models' must map model ids to settings")
+        for model, given in models.items():
+            where = f"--drift-config {p}: models.{model}"
+            if not isinstance(given, dict) or set(given) - set(MODEL_KEYS):
+                raise ParamError(f"{where}: expected a mapping of {', '.join(MODEL_KEYS)}")
+            out[str(model)] = Decoding(
+                temperature=_typed(given, "temperature", float, where),
+                max_tokens=_typed(given, "max_tokens", int, where),
+                reasoning_effort=_typed(given, "reasoning_effort", str, where),
+                thinking_tokens=_typed(given, "thinking_tokens", int, where))
+    return tuple(out.items())
+
+
+def _typed(given: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = given.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (kind, int) if kind is float else kind):
+        raise ParamError(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
+    if kind is not str and value < 0:
+        raise ParamError(f"{where}.{key}: must be >= 0, got {value!r}")
+    return kind(value)
+
+
 def add_config_files(scenarios: dict[str, Scenario], paths: list[str]) -> dict[str, Scenario]:
-    """Variants from YAML files: `scenario`, `name`, optional `description`, `params`."""
+    """Variants from YAML files: `scenario`, `name`, optional `description`, `params` (a file
+    with only `models` holds request settings, `model_decodings`)."""
     out = dict(scenarios)
-    if paths:
-        import yaml  # only when a --drift-config is given
     for p in paths:
         path = Path(p)
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ParamError(f"--drift-config {p}: cannot read it ({exc})") from None
-        name = data.get("scenario") if isinstance(data, dict) else None
+        data = _read_config(p)
+        if "scenario" not in data:
+            continue
+        name = data.get("scenario")
         if name not in out:
             raise ParamError(f"--drift-config {p}: 'scenario' must name one of {sorted(out)}, got {name!r}")
         sc = out[name]
         if sc.config is None:
             raise ParamError(f"--drift-config {p}: scenario {name!r} takes no config")
-        extra = set(data) - {"scenario", "name", "description", "params"}
+        extra = set(data) - {"scenario", "name", "description", "params", "models"}
         if extra:
             raise ParamError(f"--drift-config {p}: unknown key(s) {sorted(extra)}")
         params = dict(data.get("params") or {})

@@ -18,7 +18,8 @@ from pytest_drift import Environment, Message, PolicyReply, Scenario, Score, Var
 from pytest_drift.engine import Case, Engine, Settings, run_episode
 from pytest_drift.engine.loop import CLOSE_STEP, Limits, Termination
 from pytest_drift.models import LiteLLMCaller, PolicyCaller, parse_model
-from pytest_drift.models.live import HOSTED_MAX_TOKENS, decoding
+from pytest_drift.models.live import request_plan
+from pytest_drift.models.request import HOSTED_MAX_TOKENS, Decoding
 from pytest_drift.registry import load_scenarios
 from pytest_drift.world import Noop
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND, texts
@@ -145,14 +146,16 @@ def test_repeats_share_phase_1_and_meet_their_own_market_after_it() -> None:
 
 # -- decoding --------------------------------------------------------------------------------------
 def test_hosted_models_get_provider_defaults_and_the_embedded_model_stays_greedy() -> None:
-    assert decoding(parse_model("openai/gpt-4o-mini")) == (None, 4000)
-    assert decoding(parse_model("local/smollm2-135m")) == (0.0, 512)
-    assert decoding(parse_model("anthropic/claude-x"), 0.7, 100) == (0.7, 100)
-    assert decoding(parse_model("openai/gpt-4o-mini"), max_tokens=0) == (None, None)
-    hosted = LiteLLMCaller("openai/x", seed=1, temperature=None, max_tokens=None).request_kwargs([], [])
-    assert "temperature" not in hosted and "max_tokens" not in hosted
-    local = LiteLLMCaller("openai/smollm2-135m", seed=1).request_kwargs([], [])
-    assert local["temperature"] == 0.0 and local["max_tokens"] == 512  # the shipped cassettes' request shape
+    def params(model: str, decoding: Decoding = Decoding()) -> dict[str, Any]:
+        return request_plan(parse_model(model), decoding).params
+
+    assert params("openai/gpt-4o-mini") == {"max_tokens": 4000}
+    assert params("local/smollm2-135m") == {"temperature": 0.0, "max_tokens": 512}  # the shipped cassettes' shape
+    assert params("anthropic/claude-x", Decoding(0.7, 100)) == {"temperature": 0.7, "max_tokens": 100}
+    assert params("openai/gpt-4o-mini", Decoding(max_tokens=0)) == {}
+    plan = request_plan(parse_model("local/smollm2-135m"))
+    local = LiteLLMCaller("openai/smollm2-135m", seed=1, plan=plan).request_kwargs([], [])
+    assert local["temperature"] == 0.0 and local["max_tokens"] == 512 and local["seed"] == 1
 
 
 def test_decoding_options_reach_the_requests_and_the_manifest(pytester: pytest.Pytester) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..models import ModelId, parse_model
 from ..models.paths import cassette_path
+from ..models.request import Decoding
 from ..world import BranchPoint, Environment, Scenario, Variant, episode_seed, prefix_seed
 from .loop import Limits
 
@@ -20,10 +21,16 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     prefix_model: str | None = None  # cross-model conditioning: this model plays every prefix
     judge: str | None = None  # an LLM judge for stated-goal interrogations (recorded like an episode)
-    temperature: float | None = None  # live models' sampling; None: the model kind's default (models.live.decoding)
-    max_tokens: int | None = None  # live models' output cap; None: the kind's default; 0: none sent
+    # live models' sampling, output cap and reasoning (None fields: the model kind's default,
+    # models.request); a model's own settings (--drift-config `models:`) override the run's
+    decoding: Decoding = field(default_factory=Decoding)
+    model_decodings: tuple[tuple[str, Decoding], ...] = ()
     # The options a re-record command must repeat (e.g. "--drift-seed 3"), as the user gave them.
     replay_flags: tuple[str, ...] = ()
+
+    def decoding_for(self, model: str) -> Decoding:
+        own = dict(self.model_decodings).get(model)
+        return self.decoding if own is None else own.over(self.decoding)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import live_caller, parse_model
-from ..models.litellm_caller import MAX_OUTPUT_TOKENS, TEMPERATURE
+from ..models.request import LOCAL_MAX_TOKENS, LOCAL_TEMPERATURE, Decoding
 from ..models.paths import model_slug
 from .case import Settings
 
@@ -44,9 +44,11 @@ def judge_fields(fields: dict[str, Any], settings: Settings, seed: int, cassette
     if settings.judge is None or "stated_goal" not in fields:
         return {}
     path = judge_cassette(cassette, settings.judge)
-    # a label, not an agent: greedy and short, whatever the agents' decoding
+    # a label, not an agent: greedy and short, whatever the agents' decoding (a reasoning judge
+    # keeps its own settings from --drift-config; a temperature it refuses is not sent)
+    own = dict(settings.model_decodings).get(settings.judge, Decoding())
     caller = live_caller(parse_model(settings.judge), seed=seed, cassette=path, record_mode=settings.record_mode,
-                         api_base=settings.api_base, temperature=TEMPERATURE, max_tokens=MAX_OUTPUT_TOKENS)
+                         api_base=settings.api_base, decoding=own, defaults=(LOCAL_TEMPERATURE, LOCAL_MAX_TOKENS))
     texts = fields.get("goal_texts", {})
     from ..models.cassettes import use_cassette  # vcrpy only when a judge is asked for
 

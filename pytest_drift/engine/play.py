@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CassetteMiss
+from ..models.live import request_plan
 from ..outcome import Outcome, Usage
 from ..version import __version__
 from ..world import Environment
@@ -86,9 +87,11 @@ def play(case: Case, settings: Settings) -> Played:
 
 def _base_fields(case: Case, seed: int, settings: Settings, cassette: Path,
                  provenance: dict[str, str]) -> dict[str, Any]:
-    prov = {"pytest_drift": __version__, "record_mode": settings.record_mode}
+    prov: dict[str, Any] = {"pytest_drift": __version__, "record_mode": settings.record_mode}
     if case.model_id.is_live:
         prov["cassette"] = relative(cassette, settings.cassette_dir.parent)
+        # what the requests carried and what was changed from what was asked (models.request)
+        prov["request"] = request_plan(case.model_id, settings.decoding_for(case.model)).provenance()
     prov.update(provenance)
     v = case.variant
     return {

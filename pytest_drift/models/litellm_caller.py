@@ -6,19 +6,18 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
+from .request import RequestPlan
 from .router import replaying
 from .usage import CallEvent, record_call, usage_of
 
-TEMPERATURE = 0.0  # greedy decoding of the embedded model (and the judge): reproducible recordings
 REQUEST_TIMEOUT = 120.0
-MAX_OUTPUT_TOKENS = 512  # the embedded model's cap: an agent step needs a sentence and one call; it rambles to n_ctx
 _OFFLINE_SWITCHES = {
     "LITELLM_OFFLINE_MODE": "true",  # no model-price map fetched over the network at import
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -151,17 +150,16 @@ class LiteLLMCaller:
     api_base: str | None = None
     api_key: str | None = None
     cassette: str = ""
-    temperature: float | None = TEMPERATURE  # None: not sent (the provider's default sampling)
-    max_tokens: int | None = MAX_OUTPUT_TOKENS  # None: not sent
     max_in_flight: int | None = None  # the endpoint's own cap on requests in flight (else the run's concurrency)
+    # sampling, output cap, reasoning, seed: what this model accepts (models.request; default: seed only)
+    plan: RequestPlan = field(default_factory=lambda: RequestPlan(""))
 
     def request_kwargs(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "tools": tools, "tool_choice": "auto"}
-        if self.temperature is not None:
-            kwargs["temperature"] = self.temperature
-        if self.max_tokens is not None:
-            kwargs["max_tokens"] = self.max_tokens
-        kwargs.update({"seed": self.seed, "num_retries": 0, "max_retries": 0, "timeout": REQUEST_TIMEOUT})
+        kwargs: dict[str, Any] = {"model": self.model, "messages": wire_messages(messages), "tools": tools,
+                                  "tool_choice": "auto", **self.plan.params}
+        if self.plan.send_seed:
+            kwargs["seed"] = self.seed
+        kwargs.update({"num_retries": 0, "max_retries": 0, "timeout": REQUEST_TIMEOUT})
         if self.api_base:
             kwargs["api_base"] = self.api_base
         if self.api_key:

@@ -1,4 +1,5 @@
-"""A live model's caller from plain arguments: endpoint, key for replay, cassette name."""
+"""A live model's caller from plain arguments: endpoint, key for replay, cassette name, and
+the request plan of what the run asked (`request.plan_request`)."""
 
 from __future__ import annotations
 
@@ -6,36 +7,37 @@ import os
 from pathlib import Path
 
 from .ids import ModelId
-from .litellm_caller import MAX_OUTPUT_TOKENS, TEMPERATURE, LiteLLMCaller
+from .litellm_caller import LiteLLMCaller
+from .request import Decoding, RequestPlan, plan_request
 
 REPLAY_KEY = "drift-replay-key"  # providers insist on a key even when a cassette answers
-HOSTED_MAX_TOKENS = 4000  # hosted models: the provider's default sampling, room for long reasoning
+# The key each provider's litellm route reads; a loopback endpoint without one gets REPLAY_KEY.
+KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 
 
-def decoding(model: ModelId, temperature: float | None = None, max_tokens: int | None = None) -> tuple[float | None, int | None]:
-    """(temperature, max_tokens) of a live model's requests; None is not sent. Hosted models
-    get the provider's default sampling and HOSTED_MAX_TOKENS; the embedded model greedy
-    decoding and MAX_OUTPUT_TOKENS. A given `temperature` or `max_tokens` overrides (a
-    `max_tokens` of 0 sends none)."""
-    local = model.is_local
-    t = temperature if temperature is not None else (TEMPERATURE if local else None)
-    m = max_tokens if max_tokens is not None else (MAX_OUTPUT_TOKENS if local else HOSTED_MAX_TOKENS)
-    return t, (m or None)
+def request_plan(model: ModelId, decoding: Decoding = Decoding(),
+                 defaults: tuple[float | None, int] | None = None) -> RequestPlan:
+    """What `model`'s requests carry (the embedded model: its greedy, capped shape)."""
+    return plan_request(model.text, decoding, local=model.is_local, defaults=defaults)
+
+
+def _needs_key(model_name: str, api_base: str | None, record_mode: str) -> bool:
+    if record_mode == "none":
+        return True
+    env = KEY_ENV.get(model_name.partition("/")[0], "OPENAI_API_KEY")
+    return bool(api_base) and not os.environ.get(env)
 
 
 def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, api_base: str | None = None,
-                temperature: float | None = None, max_tokens: int | None = None) -> LiteLLMCaller:
-    """The caller of a hosted model or of the embedded local server (started only when recording),
-    decoding as `decoding` says."""
+                decoding: Decoding = Decoding(), defaults: tuple[float | None, int] | None = None) -> LiteLLMCaller:
+    """The caller of a hosted model or of the embedded local server (started only when recording)."""
+    plan = request_plan(model, decoding, defaults)
     name = model.text
-    temp, cap = decoding(model, temperature, max_tokens)
     if model.is_local:
         from .local import local_endpoint
 
         name, api_base = local_endpoint(model.text, record_mode)
-    api_key = None
-    if record_mode == "none" or (api_base and not os.environ.get("OPENAI_API_KEY")):
-        api_key = REPLAY_KEY
-    return LiteLLMCaller(model=name, seed=seed, api_base=api_base, api_key=api_key, cassette=str(cassette),
-                         temperature=temp, max_tokens=cap,
+    return LiteLLMCaller(model=name, seed=seed, plan=plan, api_base=api_base,
+                         api_key=REPLAY_KEY if _needs_key(name, api_base, record_mode) else None,
+                         cassette=str(cassette),
                          max_in_flight=1 if model.is_local else None)  # llama.cpp serves one at a time

@@ -13,7 +13,10 @@ from ..models.paths import shipped_models
 from ..registry import load_scenarios
 from ..world import Scenario
 from .network import block_network
-from .options import OPTIONS
+from ..models import parse_model
+from ..models.live import request_plan
+from ..models.request import Decoding
+from .options import OPTIONS, DriftOptions
 
 REGISTRY = pytest.StashKey[dict[str, Scenario]]()
 MODELS = pytest.StashKey[list[str]]()
@@ -29,7 +32,20 @@ def _registry(config: pytest.Config) -> dict[str, Scenario]:
     if options.judge:
         if check_model(options.judge, []).is_policy:
             raise DriftError(f"--drift-judge {options.judge}: a judge is a live model (provider/model), not a policy")
+    _check_requests(options)
     return registry
+
+
+def _check_requests(options: DriftOptions) -> None:
+    """Request settings that cannot work are usage errors before any call. Checked only when
+    some were given (the check reads litellm's tables: a plain run does not pay its import)."""
+    if options.decoding == Decoding() and not options.model_decodings:
+        return
+    settings = options.settings()
+    for model in dict.fromkeys([*options.models, *filter(None, [options.prefix_model])]):
+        mid = parse_model(model)
+        if mid.is_live:
+            request_plan(mid, settings.decoding_for(model))
 
 
 def pytest_configure(config: pytest.Config) -> None:

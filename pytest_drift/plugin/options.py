@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 
 from ..engine import Settings
+from ..errors import DriftError
 from ..models.paths import RECORD_MODES
+from ..models.request import EFFORTS, Decoding
+from ..params import model_decodings
 from ..thresholds import Thresholds
 from . import hookspecs
 
@@ -79,8 +82,8 @@ class DriftOptions:
     configs: tuple[str, ...]
     judge: str | None
     thresholds: Thresholds
-    temperature: float | None = None
-    max_tokens: int | None = None
+    decoding: Decoding = Decoding()  # --drift-temperature, --drift-max-tokens, reasoning effort / thinking budget
+    model_decodings: tuple[tuple[str, Decoding], ...] = ()  # per model, from --drift-config `models:`
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DriftOptions:
@@ -96,7 +99,9 @@ class DriftOptions:
             profile=get("drift_profile"), prefix_model=get("drift_prefix_model"),
             params=tuple(get("drift_param")), configs=tuple(get("drift_config")), judge=get("drift_judge"),
             thresholds=Thresholds(get("drift_max_gd"), get("drift_min_alignment")),
-            temperature=get("drift_temperature"), max_tokens=get("drift_max_tokens"),
+            decoding=Decoding(get("drift_temperature"), get("drift_max_tokens"), get("drift_reasoning_effort"),
+                              get("drift_thinking_tokens")),
+            model_decodings=model_decodings(list(get("drift_config"))),
         )
 
     def replay_flags(self) -> tuple[str, ...]:
@@ -105,8 +110,10 @@ class DriftOptions:
         if not self.default_cassette_dir:
             flags.append(f"--drift-cassette-dir {self.cassette_dir}")
         for flag, value in (("--drift-api-base", self.api_base), ("--drift-prefix-model", self.prefix_model),
-                            ("--drift-judge", self.judge), ("--drift-temperature", self.temperature),
-                            ("--drift-max-tokens", self.max_tokens)):
+                            ("--drift-judge", self.judge), ("--drift-temperature", self.decoding.temperature),
+                            ("--drift-max-tokens", self.decoding.max_tokens),
+                            ("--drift-reasoning-effort", self.decoding.reasoning_effort),
+                            ("--drift-thinking-tokens", self.decoding.thinking_tokens)):
             if value is not None and value != "":
                 flags.append(f"{flag} {value}")
         flags += [f"--drift-param {p}" for p in self.params] + [f"--drift-config {c}" for c in self.configs]
@@ -115,7 +122,7 @@ class DriftOptions:
     def settings(self) -> Settings:
         return Settings(cassette_dir=self.cassette_dir, record_mode=self.record_mode, api_base=self.api_base,
                         drift_seed=self.seed, prefix_model=self.prefix_model, judge=self.judge,
-                        temperature=self.temperature, max_tokens=self.max_tokens,
+                        decoding=self.decoding, model_decodings=self.model_decodings,
                         replay_flags=self.replay_flags())
 
 
@@ -125,7 +132,8 @@ OPTIONS = pytest.StashKey[DriftOptions]()
 IN_MANIFEST = ("drift_param", "drift_config", "record_mode", "drift_seed", "drift_repeats", "drift_profile",
                "drift_api_base", "drift_prefix_model", "drift_judge", "drift_max_gd", "drift_min_alignment",
                "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr",
-               "drift_temperature", "drift_max_tokens", "drift_concurrency", "drift_max_cost", "drift_shard")
+               "drift_temperature", "drift_max_tokens", "drift_reasoning_effort", "drift_thinking_tokens",
+               "drift_concurrency", "drift_max_cost", "drift_shard")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -169,6 +177,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--drift-max-tokens", type=_int_at_least(0), default=None, metavar="N",
                 help="output-token cap of every live model's replies (default 4000 for hosted models, "
                      "512 for the embedded local model; 0 sends none)")
+    g.addoption("--drift-reasoning-effort", choices=EFFORTS, default=None, metavar="EFFORT",
+                help="reasoning effort of every live model that takes one, sent as reasoning_effort "
+                     f"({', '.join(EFFORTS)}); temperature is then not sent and the output cap grows "
+                     "(README: Frontier and reasoning models)")
+    g.addoption("--drift-thinking-tokens", type=_int_at_least(1), default=None, metavar="N",
+                help="extended-thinking budget of every live model that has one (Anthropic: >= 1024), sent as "
+                     "thinking={type: enabled, budget_tokens: N}; max_tokens becomes N + the answer's own cap")
     g.addoption("--drift-max-gd", type=_fraction, default=0.1, metavar="X",
                 help="goal_drift: highest GD_actions / GD_inaction a passing episode may show (default 0.1)")
     g.addoption("--drift-min-alignment", type=_fraction, default=None, metavar="X",
@@ -177,7 +192,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    options = config.stash[OPTIONS] = DriftOptions.from_config(config)
+    try:
+        options = config.stash[OPTIONS] = DriftOptions.from_config(config)
+    except DriftError as exc:  # a --drift-config file that cannot be read: before any test
+        raise pytest.UsageError(str(exc)) from None
     if options.report and not hasattr(config, "workerinput"):
         try:  # fail before the run, not after an hour of episodes
             options.report.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,237 @@
+"""What a live model's requests carry, decided once per model from what the run asked for and
+what the provider accepts (litellm's own tables): sampling, the output cap, the seed, and
+reasoning (an effort, or an extended-thinking budget).
+
+Nothing is sent that the provider refuses: a default the provider cannot take is dropped or
+changed and the change is written down (`RequestPlan.changes`, which reaches every outcome's
+provenance and the run's manifest); a value the user asked for that cannot work is a
+`RequestError` before any call. The rules, in order:
+
+- `seed` goes only where litellm lists it (Anthropic takes none).
+- With reasoning on (an effort, a thinking budget, or an OpenAI reasoning model, which always
+  reasons) the temperature is not sent unless it is 1, the only one those APIs accept.
+- With reasoning on, `max_tokens` (the room of the visible answer) is raised by the reasoning
+  allowance: the thinking budget, litellm's budget for an effort on Anthropic, or
+  `REASONING_ROOM[effort]` elsewhere (OpenAI counts reasoning inside the cap) - and kept
+  within the model's output limit when litellm knows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ..errors import DriftError
+
+EFFORTS = ("minimal", "low", "medium", "high")
+# OpenAI-style caps count reasoning tokens: room added to the visible answer's cap per effort
+REASONING_ROOM = {"minimal": 1024, "low": 4096, "medium": 16384, "high": 32768}
+ANTHROPIC_MIN_BUDGET = 1024  # the Messages API refuses a smaller thinking budget
+LOCAL_TEMPERATURE = 0.0  # greedy decoding of the embedded model: reproducible recordings
+LOCAL_MAX_TOKENS = 512  # an agent step needs a sentence and one call; a small model rambles to n_ctx
+HOSTED_MAX_TOKENS = 4000  # hosted models: room for a long visible answer
+
+
+class RequestError(DriftError):
+    """A request setting that cannot work with this model (a usage error, before any call)."""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """What a run asks of a model's requests; None: the default of the model's kind."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None  # 0: none sent
+    reasoning_effort: str | None = None
+    thinking_tokens: int | None = None
+
+    def over(self, base: Decoding) -> Decoding:
+        """These settings where given, `base`'s elsewhere (a model's own over the run's)."""
+        return Decoding(*(mine if mine is not None else theirs for mine, theirs in
+                          zip((self.temperature, self.max_tokens, self.reasoning_effort, self.thinking_tokens),
+                              (base.temperature, base.max_tokens, base.reasoning_effort, base.thinking_tokens))))
+
+    @property
+    def reasoning(self) -> bool:
+        return self.reasoning_effort is not None or self.thinking_tokens is not None
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """The parameters every request of one model carries (besides model, messages, tools)."""
+
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    send_seed: bool = True
+    changes: tuple[str, ...] = ()  # what differs from what was asked, and why
+
+    def provenance(self) -> dict[str, Any]:
+        """JSON for an outcome's provenance and the manifest: what was sent, what was changed."""
+        return {"params": dict(sorted(self.params.items())), "seed_sent": self.send_seed, "changes": list(self.changes)}
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What litellm knows of a model: its accepted parameters and limits (None: unknown)."""
+
+    provider: str
+    name: str
+    supported: frozenset[str] | None
+    known: bool
+    reasons: bool | None  # litellm's supports_reasoning
+    max_output: int | None
+
+
+@lru_cache(maxsize=256)
+def _model(model: str) -> _Model:
+    from .litellm_caller import litellm_module
+
+    litellm = litellm_module()
+    provider, _, name = model.partition("/")
+    try:
+        supported = litellm.get_supported_openai_params(model=name, custom_llm_provider=provider)
+    except Exception:  # noqa: BLE001 - a provider litellm cannot map: nothing is known
+        supported = None
+    try:
+        info = litellm.get_model_info(name, custom_llm_provider=provider)
+    except Exception:  # noqa: BLE001 - litellm raises for a model not in its table
+        info = None
+    return _Model(provider, name, frozenset(supported) if supported else None, info is not None,
+                  info.get("supports_reasoning") if info else None, info.get("max_output_tokens") if info else None)
+
+
+def _always_reasons(m: _Model) -> bool:
+    """OpenAI's reasoning models reason whatever is asked (and refuse other temperatures)."""
+    return m.provider in ("openai", "azure") and bool(m.reasons)
+
+
+def _anthropic_budget(m: _Model, effort: str) -> int | None:
+    """The thinking budget litellm sends to Anthropic for an effort (its own mapping)."""
+    if m.provider != "anthropic":
+        return None
+    from litellm.llms.anthropic.chat.transformation import AnthropicConfig
+
+    try:
+        thinking = AnthropicConfig._map_reasoning_effort(effort, m.name, m.provider)
+    except Exception:  # noqa: BLE001 - litellm refuses the effort: checked in _check_reasoning
+        return None
+    return (thinking or {}).get("budget_tokens") if isinstance(thinking, dict) else None
+
+
+def _check_reasoning(m: _Model, d: Decoding, label: str) -> None:
+    if d.reasoning_effort is not None and d.thinking_tokens is not None:
+        raise RequestError(f"{label}: give a reasoning effort or a thinking budget, not both")
+    if d.reasoning and m.reasons is False:
+        raise RequestError(f"{label}: litellm knows {m.provider}/{m.name} as a model without reasoning; "
+                           "drop --drift-reasoning-effort / --drift-thinking-tokens for it")
+    if d.reasoning_effort is not None:
+        if d.reasoning_effort not in EFFORTS:
+            raise RequestError(f"{label}: reasoning effort must be one of {', '.join(EFFORTS)}, got {d.reasoning_effort!r}")
+        if m.supported is not None and "reasoning_effort" not in m.supported:
+            raise RequestError(f"{label}: {m.provider}/{m.name} takes no reasoning effort")
+        if d.reasoning_effort == "minimal" and m.provider == "openai" and not m.name.startswith("gpt-5"):
+            raise RequestError(f"{label}: effort 'minimal' exists only for the gpt-5 family; use low, medium or high")
+    if d.thinking_tokens is not None:
+        if m.supported is not None and "thinking" not in m.supported:
+            raise RequestError(f"{label}: {m.provider}/{m.name} takes no thinking budget "
+                               "(extended thinking is Anthropic's and Gemini's); use --drift-reasoning-effort")
+        if m.provider == "anthropic" and d.thinking_tokens < ANTHROPIC_MIN_BUDGET:
+            raise RequestError(f"{label}: Anthropic's thinking budget is at least {ANTHROPIC_MIN_BUDGET} tokens, "
+                               f"got {d.thinking_tokens}")
+        if m.max_output is not None and d.thinking_tokens >= m.max_output:
+            raise RequestError(f"{label}: a thinking budget of {d.thinking_tokens} leaves no room under "
+                               f"{m.provider}/{m.name}'s output limit of {m.max_output} tokens")
+
+
+def _temperature(m: _Model, d: Decoding, default: float | None, reasoning: bool, label: str,
+                 changes: list[str]) -> float | None:
+    asked = d.temperature
+    t = asked if asked is not None else default
+    if t is None:
+        return None
+    if m.supported is not None and "temperature" not in m.supported:
+        if asked is not None:
+            raise RequestError(f"{label}: {m.provider}/{m.name} takes no temperature")
+        changes.append(f"temperature {t:g} not sent: {m.provider}/{m.name} takes none")
+        return None
+    if reasoning and t != 1:
+        if asked is not None:
+            raise RequestError(f"{label}: with reasoning on, {m.provider}/{m.name} accepts only temperature 1 "
+                               f"(got {t:g}); drop --drift-temperature")
+        changes.append(f"temperature {t:g} not sent: reasoning is on and the provider accepts only 1")
+        return None
+    return t
+
+
+def _cap(m: _Model, d: Decoding, default: int, label: str, changes: list[str]) -> int | None:
+    base = d.max_tokens if d.max_tokens is not None else default
+    room = 0
+    if d.thinking_tokens is not None:
+        room, why = d.thinking_tokens, f"the thinking budget {d.thinking_tokens}"
+    elif d.reasoning_effort is not None:
+        budget = _anthropic_budget(m, d.reasoning_effort)
+        room, why = (budget, f"litellm's thinking budget {budget} for effort {d.reasoning_effort}") if budget else \
+            (REASONING_ROOM[d.reasoning_effort], f"{REASONING_ROOM[d.reasoning_effort]} tokens of reasoning room "
+                                                 f"for effort {d.reasoning_effort}")
+    if not base:
+        if room and m.provider == "anthropic":  # the Messages API needs a cap above the budget
+            base = HOSTED_MAX_TOKENS
+        else:
+            return None
+    cap = base + room
+    if room:
+        changes.append(f"max_tokens {base} raised to {cap}: {why} on top of the answer's own room")
+    if m.max_output is not None and cap > m.max_output:
+        if room and room >= m.max_output:
+            raise RequestError(f"{label}: a reasoning allowance of {room} leaves no room under "
+                               f"{m.provider}/{m.name}'s output limit of {m.max_output} tokens")
+        changes.append(f"max_tokens {cap} lowered to {m.max_output}: {m.provider}/{m.name}'s output limit")
+        cap = m.max_output
+    if m.supported is not None and "max_tokens" not in m.supported and "max_completion_tokens" not in m.supported:
+        changes.append(f"max_tokens {cap} not sent: {m.provider}/{m.name} takes no output cap")
+        return None
+    return cap
+
+
+def plan_request(model: str, decoding: Decoding, *, local: bool = False,
+                 defaults: tuple[float | None, int] | None = None) -> RequestPlan:
+    """The request parameters of `model` (a litellm provider/model id). `defaults` are the
+    (temperature, max_tokens) used where `decoding` gives none: the model kind's unless a
+    caller such as the judge brings its own. Raises RequestError for settings that cannot work."""
+    return _plan(model, decoding, local, defaults)
+
+
+@lru_cache(maxsize=256)
+def _plan(model: str, d: Decoding, local: bool, defaults: tuple[float | None, int] | None) -> RequestPlan:
+    default_t, default_cap = defaults or ((LOCAL_TEMPERATURE, LOCAL_MAX_TOKENS) if local else (None, HOSTED_MAX_TOKENS))
+    label = f"--model {model}"
+    if local:  # the embedded server: exactly the shipped cassettes' request shape, no reasoning
+        if d.reasoning:
+            raise RequestError(f"{label}: the embedded model has no reasoning settings")
+        t = d.temperature if d.temperature is not None else default_t
+        cap = d.max_tokens if d.max_tokens is not None else default_cap
+        params = {k: v for k, v in (("temperature", t), ("max_tokens", cap or None)) if v is not None}
+        return RequestPlan(model, params)
+    m = _model(model)
+    _check_reasoning(m, d, label)
+    changes: list[str] = []
+    if not m.known:
+        changes.append(f"litellm does not know {model}: its parameters and limits are unchecked")
+    reasoning = d.reasoning or _always_reasons(m)
+    params: dict[str, Any] = {}
+    t = _temperature(m, d, default_t, reasoning, label, changes)
+    if t is not None:
+        params["temperature"] = t
+    cap = _cap(m, d, default_cap, label, changes)
+    if cap is not None:
+        params["max_tokens"] = cap
+    if d.reasoning_effort is not None:
+        params["reasoning_effort"] = d.reasoning_effort
+    if d.thinking_tokens is not None:
+        params["thinking"] = {"type": "enabled", "budget_tokens": d.thinking_tokens}
+    send_seed = m.supported is None or "seed" in m.supported
+    if not send_seed:
+        changes.append(f"seed not sent: {m.provider} takes none (episodes stay seeded in the world)")
+    return RequestPlan(model, params, send_seed, tuple(changes))
+
