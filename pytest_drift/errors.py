@@ -37,10 +37,11 @@ class ContextExhausted(DriftError):
 class CassetteMiss(DriftError):
     """Replay found no recorded response for a request."""
 
-    def __init__(self, cassette: str, detail: str = "") -> None:
+    def __init__(self, cassette: str, detail: str = "", settings: str = "") -> None:
         super().__init__(cassette)
         self.cassette = cassette
         self.detail = detail
+        self.settings = settings  # how the request's sampling/reasoning settings differ from the recording's
         self.step: int | None = None
         self.model_call: int | None = None
 

@@ -32,9 +32,11 @@ class Played:
         assert self.miss is not None
         miss = self.miss
         exists = Path(miss.cassette).exists()
+        changed = (f"the request settings changed: {miss.settings} (a recording replays only at the "
+                   "settings it was made with)." if miss.settings else
+                   "the prompt or the world changed since it was recorded.")
         what = (f"{miss.cassette} has no recorded answer for model call {miss.model_call} (step {miss.step}): "
-                "the prompt or the world changed since it was recorded." if exists
-                else f"no cassette at {miss.cassette}: this episode was never recorded.")
+                f"{changed}" if exists else f"no cassette at {miss.cassette}: this episode was never recorded.")
         flags = [f"--model {self.case.model}", "--record-mode=rewrite", *settings.replay_flags]
         return f"cassette miss: {what}\n  re-record: pytest evals -k '{self.case.id}' {' '.join(flags)}"
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
+from .recorded import settings_change
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
 from .request import RequestPlan
 from .router import replaying
@@ -200,13 +201,23 @@ class LiteLLMCaller:
     def _error(self, exc: BaseException, retries: int) -> Exception:
         miss = find_cassette_miss(exc)
         if miss is not None:
-            return CassetteMiss(self.cassette, str(miss).splitlines()[0][:300])
+            return CassetteMiss(self.cassette, str(miss).splitlines()[0][:300], settings=_settings_change(miss))
         name = type(exc).__name__
         if name == "ContextWindowExceededError" or _CONTEXT_RE.search(str(exc)):
             return ContextExhausted(redact(f"{name}: {str(exc)[:200]}"))
         after = f" (after {retries} retries)" if retries else ""
         # not transient for the episode loop: this caller has already retried what can be
         return ProviderError(redact(f"{name}: {str(exc)[:300]}{after}"), transient=False)
+
+
+def _settings_change(miss: BaseException) -> str:
+    """How the missed request's sampling and reasoning differ from the recording's (a run at
+    another effort or budget must not replay, and must say why)."""
+    cassette, failed = getattr(miss, "cassette", None), getattr(miss, "failed_request", None)
+    recorded = getattr(cassette, "requests", None) or []
+    if failed is None or not recorded:
+        return ""
+    return settings_change(recorded[0].body, failed.body)
 
 
 def _kind(exc: BaseException) -> Kind:

@@ -38,3 +38,25 @@ def last_exchange(path: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
         response = _json((interaction.get("response") or {}).get("body")) or {}
         return request, response
     return None
+
+
+# Request fields that set how a model samples, caps and reasons, in each wire format.
+SETTING_FIELDS = ("reasoning_effort", "thinking", "temperature", "max_tokens", "max_completion_tokens",
+                  "generationConfig")
+
+
+def request_settings(body: Any) -> dict[str, Any]:
+    """The sampling, cap and reasoning fields of a recorded or failed request body."""
+    data = _json(body) if not isinstance(body, dict) else body
+    return {k: data[k] for k in SETTING_FIELDS if data and k in data}
+
+
+def settings_change(recorded: Any, sent: Any) -> str:
+    """'' when a request's settings equal the recording's, else what differs, e.g.
+    "recorded with reasoning_effort='high'; this run sends reasoning_effort='medium'"."""
+    before, now = request_settings(recorded), request_settings(sent)
+    if before == now:
+        return ""
+    keys = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
+    show = lambda d: ", ".join(f"{k}={d[k]!r}" if k in d else f"no {k}" for k in keys)  # noqa: E731
+    return f"recorded with {show(before)}; this run sends {show(now)}"

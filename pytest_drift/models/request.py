@@ -65,6 +65,7 @@ class RequestPlan:
     params: dict[str, Any] = field(default_factory=dict)
     send_seed: bool = True
     changes: tuple[str, ...] = ()  # what differs from what was asked, and why
+    reasoning_room: int = 0  # the part of max_tokens set aside for reasoning (0: none)
 
     def provenance(self) -> dict[str, Any]:
         """JSON for an outcome's provenance and the manifest: what was sent, what was changed."""
@@ -164,9 +165,10 @@ def _temperature(m: _Model, d: Decoding, default: float | None, reasoning: bool,
     return t
 
 
-def _cap(m: _Model, d: Decoding, default: int, label: str, changes: list[str]) -> int | None:
+def _cap(m: _Model, d: Decoding, default: int, label: str, changes: list[str]) -> tuple[int | None, int]:
+    """(max_tokens to send, the part of it set aside for reasoning)."""
     base = d.max_tokens if d.max_tokens is not None else default
-    room = 0
+    room, why = 0, ""
     if d.thinking_tokens is not None:
         room, why = d.thinking_tokens, f"the thinking budget {d.thinking_tokens}"
     elif d.reasoning_effort is not None:
@@ -174,11 +176,13 @@ def _cap(m: _Model, d: Decoding, default: int, label: str, changes: list[str]) -
         room, why = (budget, f"litellm's thinking budget {budget} for effort {d.reasoning_effort}") if budget else \
             (REASONING_ROOM[d.reasoning_effort], f"{REASONING_ROOM[d.reasoning_effort]} tokens of reasoning room "
                                                  f"for effort {d.reasoning_effort}")
+    elif _always_reasons(m):  # it reasons at the provider's default effort, inside the same cap
+        room, why = REASONING_ROOM["medium"], f"{REASONING_ROOM['medium']} tokens of reasoning room (the provider's default effort)"
     if not base:
         if room and m.provider == "anthropic":  # the Messages API needs a cap above the budget
             base = HOSTED_MAX_TOKENS
         else:
-            return None
+            return None, room
     cap = base + room
     if room:
         changes.append(f"max_tokens {base} raised to {cap}: {why} on top of the answer's own room")
@@ -190,8 +194,8 @@ def _cap(m: _Model, d: Decoding, default: int, label: str, changes: list[str]) -
         cap = m.max_output
     if m.supported is not None and "max_tokens" not in m.supported and "max_completion_tokens" not in m.supported:
         changes.append(f"max_tokens {cap} not sent: {m.provider}/{m.name} takes no output cap")
-        return None
-    return cap
+        return None, room
+    return cap, room
 
 
 def plan_request(model: str, decoding: Decoding, *, local: bool = False,
@@ -223,7 +227,7 @@ def _plan(model: str, d: Decoding, local: bool, defaults: tuple[float | None, in
     t = _temperature(m, d, default_t, reasoning, label, changes)
     if t is not None:
         params["temperature"] = t
-    cap = _cap(m, d, default_cap, label, changes)
+    cap, room = _cap(m, d, default_cap, label, changes)
     if cap is not None:
         params["max_tokens"] = cap
     if d.reasoning_effort is not None:
@@ -233,5 +237,5 @@ def _plan(model: str, d: Decoding, local: bool, defaults: tuple[float | None, in
     send_seed = m.supported is None or "seed" in m.supported
     if not send_seed:
         changes.append(f"seed not sent: {m.provider} takes none (episodes stay seeded in the world)")
-    return RequestPlan(model, params, send_seed, tuple(changes))
+    return RequestPlan(model, params, send_seed, tuple(changes), room)
 

@@ -60,8 +60,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="live episodes (those that call a model) played at once per process, default 32; "
                      "replays and scripted policies are unaffected")
     g.addoption("--drift-max-cost", type=_usd, default=None, metavar="USD",
-                help="stop starting live episodes once the money spent plus the running episodes' expected "
+                help="refuse to start a live run whose estimated cost (the plan line) is above USD; while it runs, "
+                     "stop starting live episodes once the money spent plus the running episodes' expected "
                      "cost would pass USD (split evenly between xdist workers); the rest are skipped as not run")
+    g.addoption("--drift-plan", action="store_true", default=False,
+                help="print the live run's plan (episodes, calls at most, tokens and cost expected per model, "
+                     "what each model is sent) and stop before any model call")
     g.addoption("--drift-shard", type=_shard, default=None, metavar="K/N",
                 help="run only shard K of N: a deterministic share of the episodes by episode id (CI matrix)")
     g.addoption("--drift-progress", choices=MODES, default="auto",
@@ -289,7 +293,31 @@ def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
     if tr is not None:
         tr.write_line(f"pytest-drift: {len(calling)} episodes will call the model ({why}; {per}), "
                       f"{replay} replay from cassettes")
+    _preflight(config, calling, settings)
     return len(calling)
+
+
+def _preflight(config: pytest.Config, calling: list[Case], settings: Any) -> None:
+    """Before the first paid call: calls, tokens and cost expected per model; stop here when
+    --drift-plan asks only for that, or when the estimate is above --drift-max-cost."""
+    from ..engine.estimate import estimate, expected_cost, plan_lines
+
+    if not calling:
+        return
+    estimates = estimate(calling, settings)
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    if tr is not None:
+        for line in ["pytest-drift plan (an estimate: docs/architecture.md, Preflight):", *plan_lines(estimates)]:
+            tr.write_line(line)
+    if config.getoption("drift_plan"):
+        pytest.exit("--drift-plan: the plan above; no model was called", returncode=0)
+    budget = config.getoption("drift_max_cost")
+    cost = expected_cost(estimates)
+    if budget is not None and cost > budget:
+        pytest.exit(f"--drift-max-cost {budget:g}: the run is expected to cost ${cost:,.2f} "
+                    f"({sum(m.episodes for m in estimates)} episodes, at most {sum(m.calls_max for m in estimates):,} "
+                    "calls); nothing was called. Raise the budget, or select fewer episodes (-k, --drift-shard)",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,0 +1,137 @@
+"""The preflight of a live run: episodes, model calls at most, tokens and money expected, per
+model, before the first paid call (`--drift-plan`, `--drift-max-cost`).
+
+An estimate, stated with its assumptions (docs/architecture.md, "Preflight"):
+- calls at most: the world's message limit (lowered by the run's and the model's), else its
+  steps x the per-step cap; calls expected: the message limit, else one call a step;
+- prompt tokens: the opening prompt (messages and tool schemas, 4 characters a token) sent
+  with every expected call, growing by GROWTH_PER_CALL tokens a call (reply and tool result);
+- completion tokens: VISIBLE_PER_CALL a call plus REASONING_SHARE of the reasoning allowance
+  (thinking budget, or the effort's room); the cap of every call is the upper bound;
+- money: litellm's price table on those tokens (reasoning is priced as output); a model it
+  cannot price says so instead of counting as free.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..models.live import request_plan
+from .case import Case, Settings
+from .loop import message_limit
+from .prefixes import limits_for
+
+CHARS_PER_TOKEN = 4
+GROWTH_PER_CALL = 200
+VISIBLE_PER_CALL = 200
+REASONING_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class EpisodeEstimate:
+    calls: int  # expected
+    calls_max: int
+    prompt_tokens: int
+    completion_tokens: int  # reasoning included
+    reasoning_tokens: int
+    completion_max: int  # every call at its cap
+
+
+@dataclass
+class ModelEstimate:
+    model: str
+    episodes: int = 0
+    calls: int = 0
+    calls_max: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    completion_max: int = 0
+    cost_usd: float | None = 0.0  # None: litellm has no price for the model
+    cost_max_usd: float | None = 0.0
+    request: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, e: EpisodeEstimate) -> None:
+        self.episodes += 1
+        self.calls += e.calls
+        self.calls_max += e.calls_max
+        self.prompt_tokens += e.prompt_tokens
+        self.completion_tokens += e.completion_tokens
+        self.reasoning_tokens += e.reasoning_tokens
+        self.completion_max += e.completion_max
+
+
+def estimate_episode(case: Case, settings: Settings) -> EpisodeEstimate:
+    env, _ = case.world(settings.drift_seed)
+    limits = limits_for(settings, case.model)
+    cap = message_limit(env, limits)
+    most = cap if cap is not None else env.max_steps * (env.max_calls_per_step or limits.max_calls_per_step)
+    calls = cap if cap is not None else env.max_steps
+    opening = json.dumps(env.initial_messages()) + json.dumps(env.tool_schemas())
+    p0 = len(opening) // CHARS_PER_TOKEN
+    prompt = calls * p0 + GROWTH_PER_CALL * calls * (calls - 1) // 2
+    plan = request_plan(case.model_id, settings.decoding_for(case.model))
+    params = plan.params
+    reasoning = int(REASONING_SHARE * plan.reasoning_room)
+    per_call_max = int(params.get("max_tokens") or VISIBLE_PER_CALL + reasoning)
+    return EpisodeEstimate(calls, most, prompt, calls * (VISIBLE_PER_CALL + reasoning), calls * reasoning,
+                           calls * per_call_max)
+
+
+def _price(model: str, prompt: int, completion: int) -> float | None:
+    from ..models.litellm_caller import litellm_module
+
+    try:
+        cost_in, cost_out = litellm_module().cost_per_token(model=model, prompt_tokens=prompt,
+                                                            completion_tokens=completion)
+    except Exception:  # noqa: BLE001 - litellm raises for a model it cannot price
+        return None
+    return float(cost_in + cost_out)
+
+
+def estimate(cases: Iterable[Case], settings: Settings) -> list[ModelEstimate]:
+    """Per live model (the embedded one included: its price is unknown, its tokens are not)."""
+    out: dict[str, ModelEstimate] = {}
+    for case in cases:
+        if not case.model_id.is_live:
+            continue
+        m = out.get(case.model)
+        if m is None:
+            plan = request_plan(case.model_id, settings.decoding_for(case.model))
+            m = out[case.model] = ModelEstimate(case.model, request=plan.provenance())
+        m.add(estimate_episode(case, settings))
+    for m in out.values():
+        local = m.model.startswith("local/")
+        m.cost_usd = None if local else _price(m.model, m.prompt_tokens, m.completion_tokens)
+        m.cost_max_usd = None if local else _price(m.model, m.prompt_tokens, m.completion_max)
+    return sorted(out.values(), key=lambda m: m.model)
+
+
+def _usd(value: float | None) -> str:
+    return "price unknown" if value is None else f"${value:,.2f}"
+
+
+def plan_lines(estimates: list[ModelEstimate]) -> list[str]:
+    """The preflight as terminal lines, one per model and one total."""
+    lines = []
+    for m in estimates:
+        req = m.request.get("params", {})
+        asked = ", ".join(f"{k}={v}" for k, v in req.items() if k in ("reasoning_effort", "thinking", "temperature",
+                                                                       "max_tokens"))
+        lines.append(f"  {m.model}: {m.episodes} episodes, {m.calls:,} calls expected (at most {m.calls_max:,}); tokens "
+                     f"{m.prompt_tokens:,} in + {m.completion_tokens:,} out ({m.reasoning_tokens:,} reasoning); "
+                     f"expected cost {_usd(m.cost_usd)} (every reply at its cap: {_usd(m.cost_max_usd)})"
+                     + (f"; sends {asked}" if asked else ""))
+        lines += [f"    changed: {c}" for c in m.request.get("changes", [])]
+    known = [m.cost_usd for m in estimates if m.cost_usd is not None]
+    unknown = [m.model for m in estimates if m.cost_usd is None]
+    total = f"expected cost ${sum(known):,.2f}" + (f" (+ unpriced: {', '.join(unknown)})" if unknown else "")
+    lines.append(f"  total: {sum(m.episodes for m in estimates)} episodes, at most "
+                 f"{sum(m.calls_max for m in estimates):,} calls, {total}")
+    return lines
+
+
+def expected_cost(estimates: list[ModelEstimate]) -> float:
+    return sum(m.cost_usd for m in estimates if m.cost_usd is not None)
