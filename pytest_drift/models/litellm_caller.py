@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
+from .litellm_import import litellm_module  # noqa: F401 - re-exported
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .recorded import settings_change
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
@@ -19,43 +18,8 @@ from .router import replaying
 from .usage import CallEvent, record_call, usage_of
 
 REQUEST_TIMEOUT = 120.0
-_OFFLINE_SWITCHES = {
-    "LITELLM_OFFLINE_MODE": "true",  # no model-price map fetched over the network at import
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "LITELLM_RUST": "false",  # a Rust HTTP path would bypass vcrpy
-}
 _TRANSIENT = ("RateLimitError", "InternalServerError", "ServiceUnavailableError", "Timeout",
               "APIConnectionError", "BadGatewayError")
-
-
-@lru_cache(maxsize=1)
-def litellm_module() -> Any:
-    """Import litellm once, lazily, with its network switches off (~3 s of CPU)."""
-    for key, value in _OFFLINE_SWITCHES.items():
-        os.environ.setdefault(key, value)
-    import litellm
-
-    litellm.suppress_debug_info = True
-    litellm.telemetry = False
-    if litellm.client_session is None:
-        litellm.client_session = _pooled_client()
-    return litellm
-
-
-KEEP_ALIVE = 1024  # idle connections kept per process (the adaptive limit bounds those in flight)
-
-
-def _pooled_client() -> Any:
-    """The HTTP client of OpenAI-compatible calls: litellm's own settings (SSL, redirects) but
-    keeping connections alive for as many requests as are in flight. httpx's default keeps 20,
-    so episodes played at once would open a new connection for almost every call."""
-    import httpx
-    from litellm.llms.custom_httpx.http_handler import get_ssl_configuration
-
-    return httpx.Client(verify=get_ssl_configuration(), follow_redirects=True,
-                        limits=httpx.Limits(max_connections=None, max_keepalive_connections=KEEP_ALIVE))
-
-
 _CONTEXT_RE = re.compile(r"context (?:window|length)|maximum context|too many tokens", re.IGNORECASE)
 
 

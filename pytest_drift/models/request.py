@@ -86,7 +86,7 @@ class _Model:
 
 @lru_cache(maxsize=256)
 def _model(model: str) -> _Model:
-    from .litellm_caller import litellm_module
+    from .litellm_import import litellm_module
 
     litellm = litellm_module()
     provider, _, name = model.partition("/")
