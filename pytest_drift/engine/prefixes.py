@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..models import parse_model
 from ..models.paths import model_slug
-from ..world import BranchPoint, Environment, prefix_seed
+from ..world import BranchPoint, Environment, Message, prefix_seed
 from .branching import Prefix, canonical_messages, ended_early, merge, rebuild, transform_history
 from .callers import caller_for, played_in
 from .case import Case, Settings
@@ -37,6 +37,13 @@ def relative(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
+
+
+def continued_history(history: list[Message], prefix_model: str, model: str) -> list[Message]:
+    """What a branch continues from: the same model gets its own conversation as its provider
+    sent it (thinking blocks and signatures included), another model the plain conversation
+    (provider-only fields dropped)."""
+    return history if prefix_model == model else canonical_messages(history)
 
 
 class Prefixes:
@@ -86,7 +93,8 @@ class Prefixes:
             done = EpisodeResult(prefix.result.termination, prefix.result.messages, [], env.score(),
                                  error=prefix.result.error, snapshots=env.snapshots)
             return merge(prefix.result, done), prefix
-        messages = canonical_messages(transform_history(prefix.result.messages, point.transform, seed)) + opening
+        history = transform_history(prefix.result.messages, point.transform, seed)
+        messages = continued_history(history, prefix.model, case.model) + opening
         caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
         rest = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings, case.model),
                                                   messages=messages))
