@@ -11,6 +11,7 @@ import pytest
 from pytest_drift.engine import (BranchMismatch, Case, Engine, ExecutedCall, Settings, canonical_messages, play, rebuild,
                                  transform_history)
 from pytest_drift.engine.judge import judge_cassette, parse_label
+from pytest_drift.models.reply import REASONING_KEY, wire_messages
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND
 
 
@@ -92,11 +93,43 @@ def test_anthropic_style_messages_convert_to_openai_format() -> None:
         {"role": "user", "content": "Q1 begins."},
         {"role": "assistant", "content": "Buying.", "tool_calls": [
             {"id": "call_0", "type": "function", "function": {"name": "buy_stock",
-                                                              "arguments": json.dumps({"amount": 5, "stock": "A"})}}]},
+                                                              "arguments": json.dumps({"amount": 5, "stock": "A"})}}],
+         REASONING_KEY: "hmm"},  # the thinking block's text, under our own key
         {"role": "tool", "tool_call_id": "call_0", "content": "Bought."},
     ]
     ours = canonical_messages(out)
     assert ours == out  # idempotent on our own format
+
+
+def test_provider_fields_never_cross_to_another_model_and_the_reasoning_stays() -> None:
+    """A prefix played by one provider continues with another: its thinking blocks (with
+    their signatures), reasoning_content and provider fields must not be sent; the reasoning
+    text stays under our key (which no request carries) so the transcript still shows it."""
+    call_fields = {"thought_signature": "c2ln"}
+    prefix = [
+        {"role": "user", "content": "Q1 begins."},
+        {"role": "assistant", "content": "Buying.", "thinking_blocks": [
+            {"type": "thinking", "thinking": "Profit first.", "signature": "sig-1"},
+            {"type": "redacted_thinking", "data": "opaque"}],
+         "provider_specific_fields": {"thought_signatures": ["t1"]},
+         "tool_calls": [{"id": "toolu_1", "type": "function", "provider_specific_fields": call_fields,
+                         "function": {"name": "buy_stock", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "toolu_1", "content": "Bought."},
+        {"role": "assistant", "content": "Holding.", "reasoning_content": "Wait for Q2."},
+        {"role": "assistant", "content": "", REASONING_KEY: "Ours wins.", "reasoning_content": "not this",
+         "thinking_blocks": [{"type": "thinking", "thinking": "nor this", "signature": "s"}]},
+        {"role": "assistant", "content": [{"type": "redacted_thinking", "data": "x"},
+                                          {"type": "text", "text": "Nothing shown."}]},
+    ]
+    out = canonical_messages(prefix)
+    assistants = [m for m in out if m["role"] == "assistant"]
+    assert [m.get(REASONING_KEY) for m in assistants] == ["Profit first.", "Wait for Q2.", "Ours wins.", None]
+    assert all(set(m) <= {"role", "content", "tool_calls", "tool_call_id", REASONING_KEY} for m in out)
+    assert set(assistants[0]["tool_calls"][0]) == {"id", "type", "function"}
+    sent = json.dumps(wire_messages(out))  # what the next model is sent
+    for private in ("sig-1", "opaque", "thought_signature", "t1", "Profit first.", "Wait for Q2.", REASONING_KEY):
+        assert private not in sent
+    assert transform_history(out, "dots", 1)[1].keys() == {"role", "content"}  # a transform drops it with the turn
 
 
 def test_judge_labels_are_parsed_conservatively() -> None:

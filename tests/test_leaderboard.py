@@ -11,7 +11,7 @@ import pytest
 from pytest_drift import Outcome
 from pytest_drift.outcome import Usage
 from pytest_drift.records import TRANSCRIPTS, TestRecord, Transcript, TranscriptMessage
-from pytest_drift.report import build_report, frames_from_records
+from pytest_drift.report import build_report, frames_from_records, summary_text
 from pytest_drift.report.leaderboard import episode_index, failures, leaderboard, readings
 from pytest_drift.report.stats import bootstrap_mean, wilson
 
@@ -35,9 +35,10 @@ def ic(model: str, task: str, repeat: int, shown: bool) -> TestRecord:
 
 
 def records() -> list[TestRecord]:
-    u = lambda t, c: Usage(prompt_tokens=t - 10, completion_tokens=10, total_tokens=t, cost_usd=c)  # noqa: E731
+    u = lambda t, c, r=0: Usage(prompt_tokens=t - 10, completion_tokens=10, total_tokens=t, cost_usd=c,  # noqa: E731
+                                reasoning_tokens=r)
     return [
-        gym("good", "default", 0, 0.9, usage=u(1000, 0.01)), gym("good", "default", 1, 0.8, usage=u(500, None)),
+        gym("good", "default", 0, 0.9, usage=u(1000, 0.01, 6)), gym("good", "default", 1, 0.8, usage=u(500, None)),
         gym("bad", "default", 0, 0.3, "failed"), gym("bad", "default", 1, 0.5, "xfailed"),
         gym("bad", "default", 2, 0.0, "error", label="unknown"),
         ic("good", "t1", 0, False), ic("good", "t2", 0, False), ic("good", "t1", 1, True),
@@ -54,9 +55,10 @@ def test_leaderboard_by_hand() -> None:
     assert (g.mean, g.lo, g.hi) == pytest.approx(bootstrap_mean([0.9, 0.8])) and g.better == "higher"
     assert (g.episodes, g.scored, g.passed, g.failed, g.errors) == (2, 2, 2, 0, 0)
     assert g.tokens == 1500 and math.isnan(g.cost_usd)  # one cost unknown: no partial sum shown as the total
+    assert g.reasoning_tokens == 6  # a part of the tokens, summed apart
     b = rows[("gym", "bad")]
     assert (b.episodes, b.scored, b.passed, b.failed, b.errors) == (3, 2, 0, 2, 1)  # xfailed counts as failed
-    assert math.isnan(b.tokens) and math.isnan(b.cost_usd)  # no usage: blank, not zero
+    assert math.isnan(b.tokens) and math.isnan(b.reasoning_tokens) and math.isnan(b.cost_usd)  # no usage: blank
     i = rows[("instrumental", "good")]
     assert (i.mean, i.lo, i.hi) == pytest.approx(wilson(1, 3)) and (i.scenarios, i.better) == (2, "lower")
     assert rows[("instrumental", "bad")].mean == 1.0
@@ -93,8 +95,22 @@ def test_every_report_opens_with_the_leaderboard_and_links_transcripts(tmp_path:
     data = json.loads((tmp_path / "report.json").read_text())
     assert list(data)[:3] == ["leaderboard", "readings", "failures"] and data["leaderboard"][0]["model"] == "good"
     assert data["leaderboard"][0]["tokens"] == 1500 and "episode_index" not in data["tables"]
+    assert data["leaderboard"][0]["reasoning_tokens"] == 6 and "| 1,500 (6) |" in md  # tokens (reasoning)
     html = (tmp_path / "report.html").read_text()
     assert html.index("<h2 id='leaderboard'>Leaderboard</h2>") < html.index("<h2 id='summary'>")
     assert "<script>alert(1)" not in html and "\\u003c/script>" in html  # no text can close its block
     assert "href='#ep=bad-rm-default-r0'" in html and "1 of 10 transcripts in this file" in html
     assert "href='#episodes?model=good&amp;family=gym'" in html  # a leaderboard row's "all N" link
+
+
+def test_outcomes_written_before_reasoning_tokens_read_as_zero() -> None:
+    """An outcome's usage from before reasoning tokens were counted has no such key: 0, not unknown."""
+    old = gym("m", "default", 0, 0.9)
+    data = json.loads(old.to_json())
+    data["outcome"]["usage"] = {"prompt_tokens": 90, "completion_tokens": 10, "total_tokens": 100, "cost_usd": 0.01}
+    rec = TestRecord.from_json(json.dumps(data))
+    new = gym("m", "default", 1, 0.8, usage=Usage(prompt_tokens=50, completion_tokens=50, total_tokens=100,
+                                                    cost_usd=0.02, reasoning_tokens=30))
+    row = leaderboard(frames_from_records([rec, new])).iloc[0]
+    assert (row.tokens, row.reasoning_tokens) == (200, 30)
+    assert "200 (30)" in summary_text(frames_from_records([rec, new])).splitlines()[1]

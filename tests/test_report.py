@@ -40,13 +40,14 @@ def test_bootstrap_is_deterministic_and_degenerates_cleanly() -> None:
 
 
 def ic_outcome(model: str, task: str, letter: str, repeat: int, ic: bool, label: str = "ok",
-               tier: str = "none") -> TestRecord:
+               tier: str = "none", reasoning_tier: str | None = None) -> TestRecord:
     variant = LETTER_OF[letter]
     fields = {} if label == "unknown" else {
         "ic_behavior_detected": ic, "benchmark_task_completed": ic, "official_path_succeeded": not ic,
         "official_path_attempted": True, "any_forged": False, "state_tampering_detected": False,
         "completion_mode": "ic_completion" if ic else "official_complete", "ic_method": "m" if ic else None,
-        "ic_forbidden": letter not in "FG", "letter": letter, "awareness": {"tier": tier},
+        "ic_forbidden": letter not in "FG", "letter": letter,
+        "awareness": {"tier": tier} if reasoning_tier is None else {"tier": tier, "reasoning_tier": reasoning_tier},
         "trace_counts": {"tool_calls": 4 if ic else 2}}
     o = Outcome(episode_id=f"{model}-{task}-{variant}-r{repeat}", model=model, scenario=task, family="instrumental",
                 variant=variant, repeat=repeat, seed=repeat, label_status=label, termination="agent_stopped",
@@ -119,3 +120,56 @@ def test_report_files_and_terminal_summary(tmp_path: Path) -> None:
     text = summary_text(frames)
     lo, hi = wilson(15, 38)[1:]  # the summary counts every ok row: 15 IC of 38 (incl. the incomplete slice)
     assert f"ic_behavior_detected 0.395 [{lo:.3f}, {hi:.3f}]" in text.splitlines()[1]
+
+
+def test_awareness_is_stratified_by_the_visible_and_the_reasoning_tier() -> None:
+    """n/a: no reasoning seen (a model that shows none, or an outcome from before the scan)."""
+    recs = [ic_outcome("m", "t", "A", 0, True, reasoning_tier="strict"),
+            ic_outcome("m", "t", "A", 1, False, reasoning_tier="strict"),
+            ic_outcome("m", "t", "A", 2, False, reasoning_tier="none"),
+            ic_outcome("m", "t", "A", 3, True, tier="strict", reasoning_tier="strict"),
+            ic_outcome("m", "t", "A", 4, False)]  # written before the reasoning scan
+    aw = build_report(frames_from_records(recs), with_plots=False).tables["awareness"]
+    cells = {(r.tier, r.reasoning_tier): (r.n, r.ic_k) for r in aw.itertuples()}
+    assert cells == {("none", "strict"): (2, 1), ("none", "none"): (1, 0), ("strict", "strict"): (1, 1),
+                     ("none", "n/a"): (1, 0)}
+
+
+VIEWER_CHECK = r"""
+class El{constructor(tag){this.tag=tag;this.children=[];this.className='';this.textContent='';this.style={};}
+  appendChild(c){this.children.push(c);return c;} replaceChildren(){this.children=[];} scrollIntoView(){}}
+const box=new El('div');
+global.document={readyState:'complete',createElement:t=>new El(t),createTextNode:t=>({tag:'#text',textContent:t,children:[]}),
+  getElementById:id=>id==='episode'?box:null,addEventListener(){},
+  querySelectorAll:s=>s==='script.transcript'?[{dataset:{ep:ID},textContent:LINE}]:[]};
+global.window={addEventListener(){}};global.location={hash:'#ep='+encodeURIComponent(ID)};
+eval(SCRIPT);
+const dump=e=>({tag:e.tag,cls:e.className,text:e.textContent,open:e.open===true,children:(e.children||[]).map(dump)});
+console.log(JSON.stringify(dump(box)));
+"""
+
+
+def test_the_episode_viewer_folds_reasoning_apart_from_the_reply() -> None:
+    """report.html's viewer script, run in node against a minimal DOM (no browser here): an
+    assistant turn's reasoning is a closed <details>, labelled, before the reply's text."""
+    import shutil
+    import subprocess
+
+    from pytest_drift.records import Transcript, TranscriptMessage
+    from pytest_drift.report.transcripts import viewer_script
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run the viewer script")
+    t = Transcript(episode_id="m-s-v-r0", model="m", scenario="s", messages=[
+        TranscriptMessage(role="assistant", content="Deploying.", reasoning="This is probably a test.")])
+    js = (f"const ID={json.dumps(t.episode_id)};const LINE={json.dumps(t.to_json())};"
+          f"const SCRIPT={json.dumps(viewer_script())};" + VIEWER_CHECK)
+    done = subprocess.run([node, "-e", js], capture_output=True, text=True, timeout=60, check=True)
+    box = json.loads(done.stdout)
+    turn = next(c for c in box["children"] if c["cls"].startswith("msg assistant"))
+    head, reasoning, reply = turn["children"]
+    assert (reasoning["tag"], reasoning["cls"], reasoning["open"]) == ("details", "reasoning", False)
+    summary, text = reasoning["children"]
+    assert summary["text"].startswith("Reasoning (not part of the reply") and text["text"] == "This is probably a test."
+    assert (reply["tag"], reply["text"]) == ("pre", "Deploying.")

@@ -13,8 +13,9 @@ from pytest_drift.cli import main
 from pytest_drift.engine import Case, Engine, Settings
 from pytest_drift.engine.loop import SKIPPED_NOTE
 from pytest_drift.engine.transcript import conversation, transcript_from_cassette, transcript_of, transcript_of_played
-from pytest_drift.records import (TRANSCRIPT_PARTS, TRANSCRIPTS, Transcript, append_transcript, evidence_of,
-                                  merge_transcript_parts, read_jsonl, read_transcript_lines, transcript_id)
+from pytest_drift.models.reply import REASONING_KEY
+from pytest_drift.records import (TRANSCRIPT_PARTS, TRANSCRIPTS, Transcript, TranscriptMessage, append_transcript,
+                                  evidence_of, merge_transcript_parts, read_jsonl, read_transcript_lines, transcript_id)
 from pytest_drift.registry import load_scenarios
 
 REPO = Path(__file__).parents[1]
@@ -57,6 +58,50 @@ def test_a_trace_that_disagrees_leaves_steps_unknown_rather_than_wrong() -> None
                 {"role": "tool", "tool_call_id": "call_0", "content": "ok"}]
     out = conversation(messages, [TraceEntry(step=0, tool="other", arguments="{}")])
     assert out[1].step is None and out[0].tool_calls[0].step is None
+
+
+def test_reasoning_is_kept_apart_from_the_text() -> None:
+    messages = [{"role": "user", "content": "start"},
+                {"role": "assistant", "content": "Calling a.", "tool_calls": [call(0, "a")], REASONING_KEY: "Maybe a test.",
+                 "thinking_blocks": [{"type": "thinking", "thinking": "Maybe a test.", "signature": "sig"}]},
+                {"role": "tool", "tool_call_id": "call_0", "content": "ok"},
+                {"role": "assistant", "content": "Done."}]
+    out = conversation(messages, [TraceEntry(step=0, tool="a", arguments="{}")])
+    assert (out[1].content, out[1].reasoning) == ("Calling a.", "Maybe a test.")
+    assert out[3].reasoning is None and "reasoning" not in out[3].model_dump_json(exclude_defaults=True)
+
+
+def cassette(path: Path, request: dict[str, object], response: dict[str, object]) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump({"interactions": [{"request": {"body": json.dumps(request)},
+                                                      "response": {"body": {"string": json.dumps(response)}}}]}))
+    return path
+
+
+def test_a_cassette_keeps_the_reasoning_of_openai_and_anthropic_replies(tmp_path: Path) -> None:
+    tools = [{"type": "function", "function": {"name": "a", "parameters": {}}}]
+    openai = cassette(tmp_path / "openai.yaml", {"tools": tools, "messages": [
+        {"role": "system", "content": "goal"}, {"role": "user", "content": "start"}]},
+        {"choices": [{"message": {"role": "assistant", "content": "Calling a.", "reasoning_content": "Is this a test?",
+                                  "tool_calls": [call(0, "a")]}}]})
+    t = transcript_from_cassette(outcome(provenance={"cassette": str(openai)}))
+    assert t is not None and [m.role for m in t.messages] == ["system", "user", "assistant"]
+    assert (t.messages[2].content, t.messages[2].reasoning) == ("Calling a.", "Is this a test?")
+
+    thinking = lambda text: {"type": "thinking", "thinking": text, "signature": "c2ln"}  # noqa: E731
+    anthropic = cassette(tmp_path / "anthropic.yaml", {"tools": tools, "system": "goal", "messages": [
+        {"role": "user", "content": "start"},
+        {"role": "assistant", "content": [thinking("First thought."), {"type": "text", "text": "Calling a."},
+                                          {"type": "tool_use", "id": "toolu_1", "name": "a", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}]}]},
+        {"type": "message", "role": "assistant", "content": [
+            thinking("Second thought."), {"type": "redacted_thinking", "data": "x"}, {"type": "text", "text": "Done."}]})
+    t = transcript_from_cassette(outcome(provenance={"cassette": str(anthropic)}))
+    assert t is not None and [m.role for m in t.messages] == ["system", "user", "assistant", "tool", "assistant"]
+    assert [(m.content, m.reasoning) for m in t.messages if m.role == "assistant"] == [
+        ("Calling a.", "First thought."), ("Done.", "Second thought.")]
+    assert "c2ln" not in t.to_json()  # signatures are the provider's, not the transcript's
 
 
 def test_evidence_steps_from_evidence_lines_and_from_alignment_below_the_threshold() -> None:
@@ -124,6 +169,17 @@ def test_show_prints_one_episode_by_id_or_unique_part(tmp_path: Path, capsys: py
     assert "2 episodes in" in capsys.readouterr().err
     assert main(["show", "x", str(tmp_path / "empty")]) == 2
     assert "no transcripts in" in capsys.readouterr().err
+
+
+def test_show_marks_reasoning_apart_from_the_reply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    t = Transcript(episode_id="m-s-v-r0", model="m", scenario="s", messages=[
+        TranscriptMessage(role="assistant", content="Deploying now.", reasoning="This is probably a test.\nCareful.")])
+    (tmp_path / TRANSCRIPTS).write_text(t.to_json() + "\n")
+    assert main(["show", "m-s-v-r0", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    i = lines.index("[assistant]")
+    assert lines[i + 1:i + 5] == ["  reasoning (not part of the reply):", "  ~ This is probably a test.", "  ~ Careful.",
+                                  "  Deploying now."]
 
 
 def test_show_rebuilds_from_cassettes_when_only_outcomes_are_there(tmp_path: Path,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import DriftError
+from ..models.reply import REASONING_KEY
 from ..models.usage import Usage
 from ..world import Environment, Message, rng
 from .loop import CLOSE_STEP, EpisodeResult, ExecutedCall, Termination
@@ -117,10 +118,27 @@ def _blocks(content: Any, kind: str) -> list[dict[str, Any]]:
     return [b for b in content if isinstance(b, dict) and b.get("type") == kind] if isinstance(content, list) else []
 
 
+def reasoning_of(message: Message) -> str | None:
+    """An assistant message's reasoning text in whatever form it came: our own key, an
+    OpenAI-compatible `reasoning_content`, litellm's `thinking_blocks`, or Anthropic
+    `thinking` content blocks (redacted blocks hold no text)."""
+    for key in (REASONING_KEY, "reasoning_content"):
+        text = message.get(key)
+        if isinstance(text, str) and text:
+            return text
+    blocks = [b for b in message.get("thinking_blocks") or [] if isinstance(b, dict) and b.get("type") == "thinking"]
+    blocks = blocks or _blocks(message.get("content"), "thinking")
+    joined = "\n\n".join(b["thinking"] for b in blocks if isinstance(b.get("thinking"), str) and b["thinking"])
+    return joined or None
+
+
 def canonical_messages(messages: list[Message]) -> list[Message]:
     """OpenAI chat format from OpenAI- or Anthropic-style messages: text content as
     strings, `tool_use` blocks as `tool_calls`, `tool_result` blocks as `tool` messages,
-    provider-only fields (reasoning, thinking blocks, provider ids) dropped."""
+    provider-only fields (thinking blocks and their signatures, `reasoning_content`,
+    provider ids and fields) dropped: another model, or another provider, must not be sent
+    them. The reasoning text stays, under our own key (`REASONING_KEY`, never sent), so a
+    transcript still shows it."""
     out: list[Message] = []
     for m in messages:
         role, content = m.get("role"), m.get("content")
@@ -134,6 +152,9 @@ def canonical_messages(messages: list[Message]) -> list[Message]:
             msg: Message = {"role": "assistant", "content": _text(content)}
             if calls:
                 msg["tool_calls"] = calls
+            reasoning = reasoning_of(m)
+            if reasoning:
+                msg[REASONING_KEY] = reasoning
             out.append(msg)
         elif role == "user" and _blocks(content, "tool_result"):
             for b in _blocks(content, "tool_result"):

@@ -81,7 +81,7 @@ def estimate_episode(case: Case, settings: Settings) -> EpisodeEstimate:
 
 
 def _price(model: str, prompt: int, completion: int) -> float | None:
-    from ..models.litellm_caller import litellm_module
+    from ..models.litellm_import import litellm_module
 
     try:
         cost_in, cost_out = litellm_module().cost_per_token(model=model, prompt_tokens=prompt,

@@ -15,7 +15,7 @@ from ..models.recorded import last_exchange
 from ..outcome import Outcome, TraceEntry
 from ..records import TestRecord, ToolCallRecord, Transcript, TranscriptMessage, evidence_of, read_transcript_lines
 from ..world import Message
-from .branching import canonical_messages
+from .branching import canonical_messages, reasoning_of
 from .loop import SKIPPED_NOTE
 from .play import Played
 
@@ -60,7 +60,8 @@ def conversation(messages: list[Message], trace: list[TraceEntry]) -> list[Trans
                                    arguments=str((c.get("function") or {}).get("arguments") or ""))
                     for c in m.get("tool_calls") or []]
             calls.update((r.id, r) for r in recs)
-            out.append(TranscriptMessage(role="assistant", content=_text(m.get("content")), tool_calls=recs))
+            out.append(TranscriptMessage(role="assistant", content=_text(m.get("content")), tool_calls=recs,
+                                         reasoning=reasoning_of(m)))
         elif role == "tool":
             call_id = str(m.get("tool_call_id"))
             call = calls.get(call_id)
@@ -150,7 +151,9 @@ def _request_messages(body: dict[str, Any]) -> list[Message]:
 
 
 def _reply(body: dict[str, Any]) -> list[Message]:
-    """The assistant message of a recorded response (OpenAI chat or Anthropic messages)."""
+    """The assistant message of a recorded response (OpenAI chat or Anthropic messages), its
+    reasoning with it (`reasoning_content`, or Anthropic's thinking blocks in the content):
+    `canonical_messages` keeps the text and drops the rest."""
     choices = body.get("choices")
     if choices:
         message = dict(choices[0].get("message") or {})
@@ -159,7 +162,7 @@ def _reply(body: dict[str, Any]) -> list[Message]:
         for c in message["tool_calls"]:  # arguments may arrive as an object
             if not isinstance(c["function"].get("arguments"), str):
                 c["function"]["arguments"] = json.dumps(c["function"].get("arguments") or {}, sort_keys=True)
-        return [{k: v for k, v in message.items() if k in ("role", "content", "tool_calls")}]
+        return [{k: v for k, v in message.items() if k in ("role", "content", "tool_calls", "reasoning_content")}]
     if body.get("type") == "message" and isinstance(body.get("content"), list):
         return [{"role": "assistant", "content": body["content"]}]
     return []

@@ -84,11 +84,12 @@ def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[
 def summary_text(fr: Frames) -> str:
     """The end-of-run terminal table (same aggregation as report.json's `summary`)."""
     df = tables.summary(fr)
-    header = ("model", "scenario", "episodes", "passed", "failed", "errors", "headline: mean [95% CI]", "tokens",
-              "cost USD")
+    header = ("model", "scenario", "episodes", "passed", "failed", "errors", "headline: mean [95% CI]",
+              "tokens (reasoning)", "cost USD")
     body = [(r.model, r.scenario, str(r.episodes), str(r.passed), str(r.failed), str(r.errors),
              f"{r.headline} {render.fmt(r.mean)} [{render.fmt(r.lo)}, {render.fmt(r.hi)}]",
-             "-" if math.isnan(r.tokens) else f"{int(r.tokens)}", "-" if math.isnan(r.cost_usd) else f"{r.cost_usd:.4f}")
+             render.tokens_cell(r.tokens, r.reasoning_tokens) or "-",
+             "-" if math.isnan(r.cost_usd) else f"{r.cost_usd:.4f}")
             for r in df.itertuples(index=False)]
     widths = [max(len(x) for x in col) for col in zip(header, *body)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731

@@ -51,7 +51,7 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         row.update({short: bool(f.get(name)) for name, short in CONTRACT.items()})
         row.update({"completion_mode": f.get("completion_mode"), "ic_method": f.get("ic_method"),
                     "ic_forbidden": f.get("ic_forbidden"), "letter": o.factors.get("letter", f.get("letter")),
-                    "awareness": (f.get("awareness") or {}).get("tier", "none")})
+                    **_awareness(f.get("awareness") or {})})
         row.update(_instrumental_contract(f))
         row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
     elif o.family == "instrumental":
@@ -67,6 +67,12 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
     return row
 
 
+def _awareness(aw: dict[str, Any]) -> dict[str, str]:
+    """The visible tier and the reasoning tier; `n/a` where no reasoning was seen (the model
+    showed none, or the outcome predates the scan): not the same as reasoning without signs."""
+    return {"awareness": aw.get("tier", "none"), "reasoning_awareness": aw.get("reasoning_tier") or "n/a"}
+
+
 def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:
     """The contract fields of issue 15 (outcomes written before them: the deterministic label
     stands for the attempt and the adjudication, and no receipt was checked)."""
@@ -80,13 +86,15 @@ def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:
 
 def _tokens(o: Outcome) -> dict[str, float]:
     """Tokens and cost of the episode's model calls, where the outcome carries them (its
-    `usage`, as the provider reported it); nothing where it does not."""
+    `usage`, as the provider reported it); nothing where it does not. Reasoning tokens are
+    part of the total; an outcome written before they were counted reads 0."""
     usage = getattr(o, "usage", None)
     if usage is None:
         return {}
     data = usage.model_dump() if hasattr(usage, "model_dump") else dict(usage) if isinstance(usage, dict) else {}
     out = {}
-    for key, column in (("total_tokens", "usage_tokens"), ("cost_usd", "usage_cost_usd")):
+    for key, column in (("total_tokens", "usage_tokens"), ("reasoning_tokens", "usage_reasoning_tokens"),
+                        ("cost_usd", "usage_cost_usd")):
         value = _num(data.get(key))
         if value is not None:
             out[column] = value

@@ -6,7 +6,9 @@ the epoch is the repeat + 1 (Inspect counts epochs from 1), so the repeats of a 
 line up as epochs. A sample holds the episode's conversation (messages, a model event per
 reply and a tool event per call), one score per test of the episode (C = passed,
 I = failed) and the headline metric, the outcome's metrics, factors and evidence as
-metadata, token usage where the outcome carries it, and the reason when it was not scored.
+metadata, token usage (reasoning tokens included) where the outcome carries it, and the
+reason when it was not scored. An assistant turn's reasoning is Inspect's `ContentReasoning`,
+before the turn's text.
 `inspect_ai` is optional: `pip install 'pytest-drift[inspect]'`.
 """
 
@@ -19,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..records import TestRecord, Transcript
+from ..records import TestRecord, Transcript, TranscriptMessage
 from ..version import __version__
 
 if TYPE_CHECKING:
@@ -57,13 +59,23 @@ def _messages(t: Transcript | None, episode: str) -> list[Any]:
         elif m.role == "assistant":
             calls = [ToolCall(id=c.id, function=c.name, arguments=args, parse_error=problem)
                      for c in m.tool_calls for args, problem in [_arguments(c.arguments)]]
-            out.append(ChatMessageAssistant(id=mid, content=m.content, tool_calls=calls or None, model=t.model,
-                                            metadata={"step": m.step} if m.step is not None else None))
+            out.append(ChatMessageAssistant(id=mid, content=_assistant_content(m), tool_calls=calls or None,
+                                            model=t.model, metadata={"step": m.step} if m.step is not None else None))
         else:
             error = ToolCallError("parsing" if m.error == "bad_arguments" else "unknown", m.error) if m.error else None
             out.append(ChatMessageTool(id=mid, content=m.content, tool_call_id=m.tool_call_id, function=m.tool,
                                        error=error, metadata={"step": m.step} if m.step is not None else None))
     return out
+
+
+def _assistant_content(m: TranscriptMessage) -> Any:
+    """The reply's text; with reasoning, Inspect's own reasoning content first (its viewer
+    shows it folded, apart from the text), then the text."""
+    if not m.reasoning:
+        return m.content
+    from inspect_ai.model import ContentReasoning, ContentText
+
+    return [ContentReasoning(reasoning=m.reasoning), *([ContentText(text=m.content)] if m.content else [])]
 
 
 def _arguments(text: str) -> tuple[dict[str, Any], str | None]:
@@ -117,6 +129,7 @@ def _usage(outcome: Any) -> dict[str, Any]:
     return {outcome.model: ModelUsage(input_tokens=int(data.get("prompt_tokens") or 0),
                                       output_tokens=int(data.get("completion_tokens") or 0),
                                       total_tokens=int(data.get("total_tokens") or 0),
+                                      reasoning_tokens=int(data.get("reasoning_tokens") or 0),
                                       total_cost=data.get("cost_usd"))}
 
 

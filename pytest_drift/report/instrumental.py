@@ -298,17 +298,21 @@ def contrasts(fr: Frames) -> pd.DataFrame:
 
 
 def awareness(fr: Frames) -> pd.DataFrame:
-    """IC rate stratified by the evaluation-awareness tier (ok rows of every instrumental episode).
-    The tier counts only phrases the episode's own prompts did not contain (an echo is not awareness)."""
+    """IC rate stratified by the evaluation-awareness tier of the visible text (`tier`) and of
+    the reasoning (`reasoning_tier`; `n/a`: no reasoning seen), ok rows of every instrumental
+    episode. Both count only phrases the episode's own prompts did not contain (an echo is not
+    awareness). Crossed, not pooled: aware in thought but silent in words is its own stratum."""
     ep = _instrumental(fr)
     ep = ep[ep.label_status == "ok"] if not ep.empty else ep
     out = []
     if ep.empty or "awareness" not in ep:
         return pd.DataFrame()
-    for (model, tier), g in ep.groupby(["model", "awareness"], sort=True):
+    reasoning = ep.reasoning_awareness if "reasoning_awareness" in ep else pd.Series("n/a", index=ep.index)
+    ep = ep.assign(reasoning_awareness=reasoning.fillna("n/a"))
+    for (model, tier, thought), g in ep.groupby(["model", "awareness", "reasoning_awareness"], sort=True):
         r = _rate(int(g.ic.astype(bool).sum()), len(g))
-        out.append({"model": model, "tier": tier, "n": r["n"], "ic_k": r["k"], "ic": r["rate"], "lo": r["lo"],
-                    "hi": r["hi"]})
+        out.append({"model": model, "tier": tier, "reasoning_tier": thought, "n": r["n"], "ic_k": r["k"],
+                    "ic": r["rate"], "lo": r["lo"], "hi": r["hi"]})
     return pd.DataFrame(out)
 
 

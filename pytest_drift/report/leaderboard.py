@@ -16,7 +16,7 @@ from .stats import bootstrap_mean, wilson
 from .tables import summary
 
 COLUMNS = ["model", "family", "headline", "better", "scenarios", "episodes", "scored", "mean", "lo", "hi",
-           "passed", "failed", "errors", "tokens", "cost_usd"]
+           "passed", "failed", "errors", "tokens", "reasoning_tokens", "cost_usd"]
 MAX_MODELS_IN_READING = 3
 
 
@@ -53,8 +53,8 @@ def leaderboard(fr: Frames) -> pd.DataFrame:
     """Per model x family x headline: the headline's mean over scored (ok) episodes of every
     scenario of the family, pooled, with a 95% interval (Wilson when the headline is 0/1,
     percentile bootstrap otherwise); test verdicts (passed counts xpassed, failed counts
-    xfailed: a recorded failure reproduced); tokens and cost summed when every episode
-    carries them (blank otherwise). Within a family, the best model comes first."""
+    xfailed: a recorded failure reproduced); tokens (reasoning tokens apart, a part of
+    them) and cost summed when every episode carries them (blank otherwise). Within a family, the best model comes first."""
     ep = fr.episodes
     if ep.empty:
         return pd.DataFrame(columns=COLUMNS)
@@ -66,7 +66,9 @@ def leaderboard(fr: Frames) -> pd.DataFrame:
         rows.append({"model": model, "family": family, "headline": headline, "better": _better(g),
                      "scenarios": int(g.scenario.nunique()), "episodes": len(g), "scored": len(values),
                      "mean": mean, "lo": lo, "hi": hi, **_counts(t),
-                     "tokens": _sum_or_nan(g, "usage_tokens"), "cost_usd": _sum_or_nan(g, "usage_cost_usd")})
+                     "tokens": _sum_or_nan(g, "usage_tokens"),
+                     "reasoning_tokens": _sum_or_nan(g, "usage_reasoning_tokens"),
+                     "cost_usd": _sum_or_nan(g, "usage_cost_usd")})
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["_key"] = [m if b == "higher" else -m for m, b in zip(table["mean"], table["better"])]
     table = table.sort_values(["family", "headline", "_key", "model"], ascending=[True, True, False, True],

@@ -41,8 +41,9 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "success per variant, pooled over tasks; Wilson 95% CIs; denominators are all rows of complete slices."),
     ("cross_task", "Instrumental: model rates", "Macro-average over tasks of each task's rate (complete slices only)."),
     ("instrumental_rates", "Instrumental: per task and variant", "ic_ok_rate uses ok rows only (diagnostic)."),
-    ("awareness", "Instrumental: IC by evaluation-awareness tier", "Tier from the assistant's own words "
-     "(strict/broad/none); a phrase the episode's own prompts contained does not count."),
+    ("awareness", "Instrumental: IC by evaluation-awareness tier", "tier: from the assistant's visible words "
+     "(strict/broad/none); reasoning_tier: the same scan over its reasoning, n/a when the episode showed none "
+     "(no reasoning seen is not unawareness). A phrase the episode's own prompts contained never counts."),
     ("trace", "Instrumental: trace counts per episode (mean)", "Descriptive; never overrides a label."),
     ("tool_usage", "Tool usage", "Mean calls per episode of each tool (ok episodes)."),
     ("slices", "Instrumental: slices", "A slice (task, model, repeat) is complete only with all 8 variants; "
@@ -127,6 +128,13 @@ def ci(mean: Any, lo: Any, hi: Any) -> str:
     return f"{fmt(mean)} [{fmt(lo)}, {fmt(hi)}]"
 
 
+def tokens_cell(total: float, reasoning: float) -> str:
+    """`1,500 (200)`: all tokens, then the reasoning tokens among them; blank when unknown."""
+    if math.isnan(total):
+        return ""
+    return f"{total:,.0f}" + ("" if math.isnan(reasoning) else f" ({reasoning:,.0f})")
+
+
 def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard as read: the mean with its interval in one cell, blanks where unknown."""
     if df.empty:
@@ -136,14 +144,15 @@ def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
         "mean [95% CI]": [ci(m, lo, hi) for m, lo, hi in zip(df["mean"], df.lo, df.hi)],
         "scored / episodes": [f"{s} / {e}" for s, e in zip(df.scored, df.episodes)],
         "passed": df.passed, "failed": df.failed, "errors": df.errors,
-        "tokens": ["" if math.isnan(t) else f"{t:,.0f}" for t in df.tokens],
+        "tokens (reasoning)": [tokens_cell(t, r) for t, r in zip(df.tokens, df.reasoning_tokens)],
         "cost (USD)": ["" if math.isnan(c) else f"{c:.4f}" for c in df.cost_usd],
     })
 
 
 LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episodes, pooled across the family's "
                      "scenarios (95% CI: Wilson for a rate, bootstrap otherwise); best first. Failed counts "
-                     "xfailed (a recorded failure reproduced). Tokens and cost when every episode carries them.")
+                     "xfailed (a recorded failure reproduced). Tokens (in brackets the reasoning tokens among them) and "
+                     "cost when every episode carries them.")
 
 
 def _show(episode_id: str, report_dir: str = "REPORT_DIR") -> str:

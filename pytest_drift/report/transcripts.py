@@ -19,6 +19,7 @@ from ..records import Transcript, TranscriptMessage
 
 BUDGET_CHARS = 64_000_000
 FOLD_CHARS = 600  # longer texts are folded (HTML) or cut (terminal, unless --full)
+REASONING_MARK = "  ~ "  # starts every line of an assistant turn's reasoning in the terminal
 
 
 def _args(arguments: str) -> str:
@@ -42,6 +43,9 @@ def _message_text(m: TranscriptMessage, evidence: set[int], full: bool) -> list[
     else:
         head = f"[{m.role}{step}]" + mark
     lines = [head]
+    if m.reasoning:  # apart from the reply, each line marked: the model thought it, it did not say it
+        lines.append("  reasoning (not part of the reply):")
+        lines.append(textwrap.indent(_cut(m.reasoning, full), REASONING_MARK, lambda _: True))
     if m.content:
         lines.append(textwrap.indent(_cut(m.content, full), "  "))
     for c in m.tool_calls:
@@ -103,6 +107,8 @@ CSS = """#episode{border:2px solid #446;padding:0 1em 1em;margin:1em 0;backgroun
 #episode .evidence{background:#fff3c4;border-color:#e0a800}#episode .err{color:#b00}
 #episode .head{font-weight:600;font-size:12px;color:#334}#episode pre{white-space:pre-wrap;margin:.2em 0;padding:.4em}
 #episode .call{font-family:monospace;font-size:12px;margin:.2em 0}tr.hidden{display:none}
+#episode details.reasoning{margin:.2em 0;color:#555}#episode details.reasoning summary{font-size:12px;cursor:pointer}
+#episode details.reasoning pre{background:#f1f1f6;border-left:3px dashed #99a;font-style:italic}
 a.ep{font-size:11px;margin-right:.4em}"""
 
 # Renders one transcript into #episode when the address ends in #ep=<id>; filters the episode
@@ -139,6 +145,9 @@ function show(id){
     if(isEv)head+=' - evidence';
     d.appendChild(el('div','head',head));
     if(m.error)d.appendChild(el('div','err','error: '+m.error));
+    if(m.reasoning){const r=el('details','reasoning');
+      r.appendChild(el('summary','','Reasoning (not part of the reply, '+m.reasoning.length+' characters)'));
+      r.appendChild(el('pre','',m.reasoning));d.appendChild(r);}
     if(m.content)d.appendChild(block(m.content));
     for(const c of (m.tool_calls||[])){
       const a=pretty(c.arguments);const line=el('div','call');
