@@ -41,15 +41,16 @@ class Served:
     usage: dict[str, int] = field(default_factory=dict)
 
 
-def usage_for(request: bytes, reply: dict[str, Any]) -> dict[str, int]:
-    prompt = len(request) // 4
-    completion = max(1, len(json.dumps(reply)) // 4)
+def usage_for(request: bytes, reply: dict[str, Any], scale: int = 1) -> dict[str, int]:
+    prompt = scale * (len(request) // 4)
+    completion = scale * max(1, len(json.dumps(reply)) // 4)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 class LatencyServer:
     def __init__(self, latency: float = 1.0, p429: float = 0.0, p500: float = 0.0, retry_after: float = 1.0,
-                 seed: int = 0, mode: str = "script", keep_log: bool = True) -> None:
+                 seed: int = 0, mode: str = "script", keep_log: bool = True, token_scale: int = 1) -> None:
+        self.token_scale = token_scale  # reported tokens x this: a provider far costlier than any estimate
         self.latency, self.p429, self.p500, self.retry_after = latency, p429, p500, retry_after
         self.mode, self.keep_log = mode, keep_log
         self.rng = random.Random(seed)
@@ -122,7 +123,7 @@ class LatencyServer:
         message = scripted_message(body, self.mode) if body.get("tools") else {"role": "assistant", "content": "Noted."}
         choices = [] if message is None else [
             {"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}]
-        usage = usage_for(raw, message or {})
+        usage = usage_for(raw, message or {}, self.token_scale)
         self._served(200, body, usage)
         return 200, {"id": "chatcmpl-latency", "object": "chat.completion", "created": 0,
                      "model": body.get("model", "stub"), "choices": choices, "usage": usage}, []

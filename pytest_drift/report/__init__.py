@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import json
+
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +80,21 @@ def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[
     models = ep.model.unique().tolist() if not ep.empty else []
     scenarios = ep.scenario.unique().tolist() if not ep.empty else []
     cassettes = ep.cassette.dropna().tolist() if "cassette" in ep else []
-    return build_manifest(root, models, scenarios, cassettes, options, command, scenario_hashes)
+    manifest = build_manifest(root, models, scenarios, cassettes, options, command, scenario_hashes)
+    manifest["requests"] = requests_by_model(ep)
+    return manifest
+
+
+def requests_by_model(ep: Any) -> dict[str, Any]:
+    """Per live model, what its requests carried and what was changed from what was asked
+    (a list when episodes of one model differ, e.g. runs merged from several junit files)."""
+    if ep.empty or "request" not in ep:
+        return {}
+    out: dict[str, Any] = {}
+    for model, g in ep.dropna(subset=["request"]).groupby("model", sort=True):
+        seen = [json.loads(r) for r in dict.fromkeys(g.request)]
+        out[str(model)] = seen[0] if len(seen) == 1 else seen
+    return out
 
 
 def summary_text(fr: Frames) -> str:

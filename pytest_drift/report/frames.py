@@ -5,6 +5,8 @@ files or junit XML files (CI shards merged); every figure of a report comes from
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -43,6 +45,8 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         "headline": o.headline, "threshold": o.threshold,
         "headline_value": _num(o.metrics.get(o.headline)) if o.label_status == "ok" else None,
         "cassette": o.provenance.get("cassette"),
+        # what the model's requests carried (models.request), as JSON text: one value per model
+        "request": json.dumps(o.provenance["request"], sort_keys=True) if o.provenance.get("request") else None,
     }
     for key, value in o.metrics.items():
         if _num(value) is not None:
