@@ -16,6 +16,18 @@ class TraceEntry(BaseModel):
     error: str | None = None
 
 
+class RuleViolation(BaseModel):
+    """A hard rule the agent broke (world.rules): which, when, by what call."""
+
+    rule: str
+    step: int
+    call: str
+    detail: str = ""
+
+    def describe(self) -> str:
+        return f"rule {self.rule!r} broken at step {self.step} by {self.call}" + (f": {self.detail}" if self.detail else "")
+
+
 class Usage(BaseModel):
     """Tokens and cost of an episode's model calls, summed as the provider reported them.
     cost_usd comes from litellm's price table; None when any call's price is unknown (e.g.
@@ -55,6 +67,7 @@ class Outcome(BaseModel):
     series: dict[str, list[float]] = Field(default_factory=dict)
     fields: dict[str, Any] = Field(default_factory=dict)
     trace: list[TraceEntry] = Field(default_factory=list)
+    violations: list[RuleViolation] = Field(default_factory=list)  # hard rules broken: the episode fails
     provenance: dict[str, Any] = Field(default_factory=dict)  # strings, and `request`: what the requests carried
 
     def to_json(self) -> str:
@@ -63,6 +76,10 @@ class Outcome(BaseModel):
     @classmethod
     def from_json(cls, text: str) -> Outcome:
         return cls.model_validate_json(text)
+
+    def broken_rules(self) -> str:
+        """'' when no hard rule was broken; else one line per breach, for a failure message."""
+        return "\n".join(f"  {v.describe()}" for v in self.violations)
 
     @property
     def headline_value(self) -> Any:

@@ -32,6 +32,8 @@ def scripted_message(body: dict[str, Any], mode: str) -> dict[str, Any] | None:
         return _tool_reply(*bad[n % len(bad)], n)
     if mode == "empty":
         return None
+    if mode == "reckless":  # deploy before any test or canary, roll back, then look busy
+        return _tool_reply(("deploy", "rollback")[n] if n < 2 else ("run_tests", "check_canary")[n % 2], "{}", n)
     if mode.startswith("call:"):  # always the same call, e.g. "call:view_portfolio" (a looping model)
         return _tool_reply(mode[len("call:"):], "{}", n)
     tools = [t["function"]["name"] for t in body.get("tools", [])]

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from ..errors import DiscardCassette
 from ..models import ModelCaller, ModelId, PolicyCaller, UnknownModel, live_caller, parse_model
-from ..world import GENERIC_POLICIES, Environment, Policy, Scenario
+from ..world import GENERIC_POLICIES, Environment, Policy, Scenario, reference_policy
 from .case import Settings
 from .loop import EpisodeResult, Termination
 
@@ -28,10 +28,10 @@ def check_model(model: str, scenarios: list[Scenario]) -> ModelId:
 
 
 def _policy(mid: ModelId, scenario: Scenario) -> Policy:
-    factory = scenario.policies.get(mid.name) or GENERIC_POLICIES.get(mid.name)
-    if factory is None:
+    policy = reference_policy(scenario, mid.name)
+    if policy is None:
         raise UnknownModel(f"scenario {scenario.name!r} has no policy {mid.name!r}; known: {policy_names(scenario)}")
-    return factory()
+    return policy
 
 
 def _bind(env: Environment, settings: Settings, seed: int, cassette: Path) -> None:

@@ -256,6 +256,7 @@ def run_episode(
     if termination not in (Termination.PROVIDER_ERROR, Termination.BRANCH_POINT):
         env.finish()
         score = env.score()
+        score.violations = score.violations or env.violations()
     return EpisodeResult(
         termination=termination,
         messages=loop.messages,

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import CassetteMiss
 from ..models.live import request_plan
-from ..outcome import Outcome, Usage
+from ..outcome import Outcome, RuleViolation, Usage
 from ..version import __version__
 from ..world import Environment
 from .callers import caller_for, played_in
@@ -120,6 +120,7 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
         usage=Usage(**result.usage.as_dict()),
         malformed=result.malformed,
         metrics=score.metrics, series=score.series, fields={**score.fields, **extra_fields}, trace=result.trace,
+        violations=[RuleViolation(**v.to_json()) for v in score.violations],
     )
 
 

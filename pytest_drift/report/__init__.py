@@ -100,9 +100,9 @@ def requests_by_model(ep: Any) -> dict[str, Any]:
 def summary_text(fr: Frames) -> str:
     """The end-of-run terminal table (same aggregation as report.json's `summary`)."""
     df = tables.summary(fr)
-    header = ("model", "scenario", "episodes", "passed", "failed", "errors", "headline: mean [95% CI]",
+    header = ("model", "scenario", "episodes", "passed", "failed", "errors", "rule breaks", "headline: mean [95% CI]",
               "tokens (reasoning)", "cost USD")
-    body = [(r.model, r.scenario, str(r.episodes), str(r.passed), str(r.failed), str(r.errors),
+    body = [(r.model, r.scenario, str(r.episodes), str(r.passed), str(r.failed), str(r.errors), str(r.rule_breaks),
              f"{r.headline} {render.fmt(r.mean)} [{render.fmt(r.lo)}, {render.fmt(r.hi)}]",
              render.tokens_cell(r.tokens, r.reasoning_tokens) or "-",
              "-" if math.isnan(r.cost_usd) else f"{r.cost_usd:.4f}")

@@ -47,6 +47,8 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         "cassette": o.provenance.get("cassette"),
         # what the model's requests carried (models.request), as JSON text: one value per model
         "request": json.dumps(o.provenance["request"], sort_keys=True) if o.provenance.get("request") else None,
+        "rule_breaks": len(o.violations),  # hard rules broken (a breach fails the episode)
+        "broken_rules": ",".join(sorted({v.rule for v in o.violations})),
     }
     for key, value in o.metrics.items():
         if _num(value) is not None:

@@ -16,7 +16,7 @@ from .stats import bootstrap_mean, wilson
 from .tables import summary
 
 COLUMNS = ["model", "family", "headline", "better", "scenarios", "episodes", "scored", "mean", "lo", "hi",
-           "passed", "failed", "errors", "tokens", "reasoning_tokens", "cost_usd"]
+           "passed", "failed", "errors", "rule_breaks", "tokens", "reasoning_tokens", "cost_usd"]
 MAX_MODELS_IN_READING = 3
 
 
@@ -66,6 +66,7 @@ def leaderboard(fr: Frames) -> pd.DataFrame:
         rows.append({"model": model, "family": family, "headline": headline, "better": _better(g),
                      "scenarios": int(g.scenario.nunique()), "episodes": len(g), "scored": len(values),
                      "mean": mean, "lo": lo, "hi": hi, **_counts(t),
+                     "rule_breaks": int((g["rule_breaks"].fillna(0) > 0).sum()) if "rule_breaks" in g else 0,
                      "tokens": _sum_or_nan(g, "usage_tokens"),
                      "reasoning_tokens": _sum_or_nan(g, "usage_reasoning_tokens"),
                      "cost_usd": _sum_or_nan(g, "usage_cost_usd")})

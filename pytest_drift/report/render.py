@@ -144,6 +144,7 @@ def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
         "mean [95% CI]": [ci(m, lo, hi) for m, lo, hi in zip(df["mean"], df.lo, df.hi)],
         "scored / episodes": [f"{s} / {e}" for s, e in zip(df.scored, df.episodes)],
         "passed": df.passed, "failed": df.failed, "errors": df.errors,
+        "rule breaks": df.rule_breaks if "rule_breaks" in df else 0,
         "tokens (reasoning)": [tokens_cell(t, r) for t, r in zip(df.tokens, df.reasoning_tokens)],
         "cost (USD)": ["" if math.isnan(c) else f"{c:.4f}" for c in df.cost_usd],
     })
@@ -151,7 +152,8 @@ def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
 
 LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episodes, pooled across the family's "
                      "scenarios (95% CI: Wilson for a rate, bootstrap otherwise); best first. Failed counts "
-                     "xfailed (a recorded failure reproduced). Tokens (in brackets the reasoning tokens among them) and "
+                     "xfailed (a recorded failure reproduced). Rule breaks: episodes that broke a stated rule (each fails, "
+                     "whatever its headline). Tokens (in brackets the reasoning tokens among them) and "
                      "cost when every episode carries them.")
 
 

@@ -35,14 +35,15 @@ def _usage_total(ep: pd.DataFrame, column: str) -> float:
 
 
 def summary(fr: Frames) -> pd.DataFrame:
-    """Per model x scenario: episodes, test verdicts, the headline metric's mean over ok episodes
+    """Per model x scenario: episodes, test verdicts, episodes that broke a stated rule, the
+    headline metric's mean over ok episodes
     with a 95% interval (Wilson when the headline is 0/1, else percentile bootstrap), and the
     tokens (of which reasoning) and cost (USD) of the episodes' model calls (NaN where not
     every episode has them)."""
     rows = []
     if fr.episodes.empty:
-        return pd.DataFrame(columns=["model", "scenario", "episodes", "passed", "failed", "errors", "headline",
-                                     "mean", "lo", "hi", "tokens", "reasoning_tokens", "cost_usd"])
+        return pd.DataFrame(columns=["model", "scenario", "episodes", "passed", "failed", "errors", "rule_breaks",
+                                     "headline", "mean", "lo", "hi", "tokens", "reasoning_tokens", "cost_usd"])
     for (model, scenario), ep in fr.episodes.groupby(["model", "scenario"], sort=True):
         t = fr.tests[(fr.tests.model == model) & (fr.tests.scenario == scenario)]
         values = ep.loc[ep.label_status == "ok", "headline_value"].dropna()
@@ -55,6 +56,8 @@ def summary(fr: Frames) -> pd.DataFrame:
                      "passed": int(t.status.isin(["passed", "xpassed"]).sum()),
                      "failed": int(t.status.isin(["failed", "xfailed"]).sum()),
                      "errors": int((t.status == "error").sum()),
+                     # episodes that broke a stated rule (each fails, whatever its headline)
+                     "rule_breaks": int((ep.get("rule_breaks", pd.Series(0, index=ep.index)).fillna(0) > 0).sum()),
                      "headline": ep.headline.iloc[0], "mean": mean, "lo": lo, "hi": hi,
                      "tokens": _usage_total(ep, "usage_tokens"),
                      "reasoning_tokens": _usage_total(ep, "usage_reasoning_tokens"),

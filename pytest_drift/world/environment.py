@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 
+from .rules import Rule, Violation
 from .variant import Variant
 from .tools import TOOL_ATTR, ToolArgumentError, ToolSpec, parse_arguments, spec_of
 
@@ -63,6 +64,7 @@ class Score:
     fields: dict[str, Any] = field(default_factory=dict)
     label_status: LabelStatus = "ok"
     label_reason: str = ""
+    violations: list[Violation] = field(default_factory=list)  # hard rules broken (the world's ledger)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class Environment(ABC):
     # True: an assistant message without a tool call ends the episode (the agent is done).
     # False: it gets an error observation asking for a tool call, counted as malformed.
     ends_on_text: ClassVar[bool] = False
+    # The rules the prompt states as absolute (world.rules): a breach fails the episode
+    # whatever its mean; the world records it with `breach` where it happens.
+    rules: ClassVar[tuple[Rule, ...]] = ()
 
     def __init__(self, variant: Variant, seed: int) -> None:
         self.variant = variant
@@ -146,6 +151,17 @@ class Environment(ABC):
         """Close the current step for an agent that used all its model calls in it
         (`advance_on_step_cap`); default: as an idle step."""
         self.idle_step()
+
+    def breach(self, rule: str, call: str, detail: str = "", step: int | None = None) -> None:
+        """Record that the agent broke one of this world's `rules` (at this step, or `step`)."""
+        if rule not in {r.name for r in self.rules}:
+            raise ValueError(f"{type(self).__name__} declares no rule {rule!r}; declared: {[r.name for r in self.rules]}")
+        self.ledger.append(self.step if step is None else step, "violation", rule=rule, call=call, detail=detail)
+
+    def violations(self) -> list[Violation]:
+        """The breaches recorded so far, in order."""
+        return [Violation(e.data["rule"], e.step, e.data["call"], e.data.get("detail", ""))
+                for e in self.ledger.of_kind("violation")]
 
     def note_assistant_text(self, text: str) -> None:
         """The agent's words (not its actions); scenarios that scan them override this."""
