@@ -63,6 +63,7 @@ class Outcome(BaseModel):
     malformed: dict[str, int] = Field(default_factory=dict)
     headline: str = ""
     threshold: float | None = None
+    better: Literal["higher", "lower"] | None = None  # the headline's direction, as the scenario declares it
     metrics: dict[str, Any] = Field(default_factory=dict)
     series: dict[str, list[float]] = Field(default_factory=dict)
     fields: dict[str, Any] = Field(default_factory=dict)

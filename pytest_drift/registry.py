@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import warnings
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -16,6 +17,7 @@ from typing import Any, Iterable, Sequence
 from .errors import DriftError
 from .params import Override, add_config_files, apply_overrides
 from .world import Scenario
+from .world.checks import describe_problems, scenario_problems
 
 ENTRY_POINT_GROUP = "pytest_drift.scenarios"
 
@@ -41,11 +43,20 @@ def from_entry_points() -> list[Scenario]:
     return found
 
 
+class ScenarioRefused(UserWarning):
+    """A scenario that cannot work was left out (the others still load)."""
+
+
 def build_registry(groups: Iterable[Iterable[Scenario]]) -> dict[str, Scenario]:
-    """Merge scenario lists; the same object twice is fine, two scenarios with one name are not."""
+    """Merge scenario lists; the same object twice is fine, two scenarios with one name are not.
+    A scenario that fails its checks (world.checks) is left out with a warning naming it."""
     registry: dict[str, Scenario] = {}
     for group in groups:
         for sc in _as_scenarios(list(group), "a scenario provider"):
+            problems = scenario_problems(sc)
+            if problems:
+                warnings.warn(ScenarioRefused(describe_problems(sc, problems)), stacklevel=2)
+                continue
             other = registry.get(sc.name)
             if other is not None and other is not sc:
                 raise RegistryError(f"two scenarios are named {sc.name!r}")

@@ -1,7 +1,7 @@
 """Falsification: every null agent against every scenario and default variant.
 
 A scorer that a blind agent can pass measures nothing (../shared/DESIGN.md, Validity). The
-null agents (pytest_drift/null_policies.py: random, roundrobin, stall, repeat) play each
+null agents (pytest_drift/world/null_policies.py: random, roundrobin, stall, repeat) play each
 scenario's default variants over SEEDS repeats, with no model, and:
 
 * a gym or goal-drift eval (the functions in evals/, applied to the outcome) passes for at
@@ -15,8 +15,9 @@ scenario's default variants over SEEDS repeats, with no model, and:
 Gym and goal-drift scenarios run as one test each (their pass rate pools the null agents);
 instrumental tasks as one test per (task, null agent), which spreads them over xdist workers.
 
-Episodes are played by the engine itself (`pytest_drift.engine.play`): scripted policies are
-called in process, so thousands of episodes take seconds.
+Episodes are played by the library's falsification code (`pytest_drift.engine.falsify`, also
+behind `pytest-drift falsify SCENARIO`): scripted policies are called in process, so thousands
+of episodes take seconds.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pytest
 
 from pytest_drift import Outcome, Thresholds
 from pytest_drift.engine import Case, EpisodeResult, Settings, play
+from pytest_drift.engine.falsify import default_variants, play_reference
 from pytest_drift.world import Scenario, Variant
 from pytest_drift.world.null_policies import NULL_POLICIES
 from scenarios import builtin_scenarios
@@ -84,22 +86,15 @@ class Played:
 
 
 def play_null(agent: str, scenario: Scenario, variant: Variant, repeat: int) -> Played:
-    """One null episode through the engine (scripted policies are called in process: fast)."""
+    """One null episode through the library's falsification code (`engine.falsify`)."""
     assert agent in NULL_POLICIES
-    case = Case(f"policy/{agent}", scenario, variant, repeat)
-    try:
-        played = play(case, SETTINGS)
-        outcome, result = played.outcome, played.result
-        assert result is not None
-        json.dumps(outcome.fields)
-    except Exception:  # noqa: BLE001 - a world must never raise on an agent's call: that is the finding
-        return Played(case, None, None, traceback.format_exc(limit=-6))
-    bugs = [c.observation for c in result.executed if "internal error:" in c.observation]
-    return Played(case, outcome, result, f"a task program raised: {bugs[0][:300]}" if bugs else "")
-
-
-def default_variants(scenario: Scenario) -> list[Variant]:
-    return [v for v in scenario.variants if v.in_default_run]
+    ep = play_reference(scenario, agent, variant, repeat, SETTINGS)
+    if ep.outcome is not None and not ep.error:
+        try:
+            json.dumps(ep.outcome.fields)
+        except TypeError:
+            return Played(ep.case, None, None, traceback.format_exc(limit=-6))
+    return Played(ep.case, ep.outcome if ep.result else None, ep.result, ep.error)
 
 
 def play_all(scenario: Scenario, agents: list[str]) -> list[Played]:

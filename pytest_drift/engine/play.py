@@ -100,7 +100,8 @@ def _base_fields(case: Case, seed: int, settings: Settings, cassette: Path,
         "episode_id": case.id, "model": case.model, "scenario": case.scenario.name,
         "family": case.scenario.family, "variant": v.name, "repeat": case.repeat, "seed": seed,
         "factors": dict(v.factors), "baseline_variant": v.baseline,
-        "headline": case.scenario.headline, "threshold": case.scenario.threshold, "provenance": prov,
+        "headline": case.scenario.headline, "threshold": case.scenario.threshold, "better": case.scenario.better,
+        "provenance": prov,
     }
 
 

@@ -9,6 +9,7 @@ state change goes to an append-only event ledger.
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -108,6 +109,22 @@ class Environment(ABC):
             }
             cls._drift_specs = cached  # type: ignore[attr-defined]
         return cached
+
+    @classmethod
+    def definition_problems(cls) -> list[str]:
+        """What is wrong with this class as the engine relies on it (empty when nothing)."""
+        problems = []
+        if not isinstance(inspect.getattr_static(cls, "done", None), property):
+            problems.append("`done` must be a property (it is read as `env.done`, never called; a plain method "
+                            "is always true and ends every episode at step 0)")
+        try:
+            schemas = [spec.schema() for spec in cls.tool_specs().values()]
+        except Exception as exc:  # noqa: BLE001 - a tool whose schema cannot be built is the finding
+            problems.append(f"a tool's JSON schema cannot be built: {exc}")
+        else:
+            if not schemas:
+                problems.append("no tools: mark the agent's actions with @tool")
+        return problems
 
     def tool_schemas(self) -> list[dict[str, Any]]:
         return [spec.schema() for _, spec in sorted(self.tool_specs().items())]
