@@ -36,10 +36,23 @@ def _as_scenarios(obj: Any, source: str) -> list[Scenario]:
     return items
 
 
+class EntryPointFailed(UserWarning):
+    """An installed package's scenarios could not be loaded (the others still are)."""
+
+
 def from_entry_points() -> list[Scenario]:
+    """Every installed package's scenarios. One that cannot be imported (or returns something
+    else) is a warning naming its distribution and entry point, never a failure of pytest as a
+    whole: a broken package must not break every other project's test run."""
     found: list[Scenario] = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        found.extend(_as_scenarios(ep.load(), f"entry point {ep.name!r} ({ep.value})"))
+        dist = getattr(getattr(ep, "dist", None), "name", None) or "an unknown distribution"
+        try:
+            found.extend(_as_scenarios(ep.load(), f"entry point {ep.name!r} ({ep.value})"))
+        except Exception as exc:  # noqa: BLE001 - whatever the package raises, the rest must load
+            warnings.warn(EntryPointFailed(f"pytest-drift: scenarios of {dist} not loaded: entry point "
+                                           f"{ep.name!r} = {ep.value!r} failed: {type(exc).__name__}: {exc}"),
+                          stacklevel=2)
     return found
 
 

@@ -4,6 +4,7 @@ scenario (library code, no model), and the command line's manners."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 import subprocess
 import sys
 import warnings
@@ -128,3 +129,28 @@ def test_the_falsify_command_exits_zero_on_a_builtin_and_two_on_an_unknown_name(
 def test_a_closed_pipe_is_not_a_traceback() -> None:
     res = subprocess.run("pytest-drift list | head -1", shell=True, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr
+
+
+def _broken_distribution(root: Path) -> dict[str, str]:
+    """An installed distribution whose scenario entry point names a module that does not exist."""
+    import os
+
+    info = root / "site" / "brokenpkg-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenpkg\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[pytest_drift.scenarios]\nbroken = no_such_module_here:SCENARIOS\n")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "site"),
+                                                                     os.environ.get("PYTHONPATH", "")]))}
+
+
+def test_a_broken_entry_point_is_one_warning_and_everything_else_works(tmp_path: Path) -> None:
+    env = _broken_distribution(tmp_path)
+    listed = subprocess.run(["pytest-drift", "list"], capture_output=True, text=True, env=env, timeout=300)
+    assert listed.returncode == 0 and "release_manager" in listed.stdout
+    assert "brokenpkg" in listed.stderr and "'broken'" in listed.stderr and "Traceback" not in listed.stderr
+    project = tmp_path / "foreign"
+    project.mkdir()
+    (project / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project)],
+                         cwd=project, capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0 and "1 passed" in run.stdout and "INTERNALERROR" not in run.stdout + run.stderr
