@@ -14,6 +14,7 @@ from ..version import __version__
 from ..world import Environment
 from .callers import caller_for, played_in
 from .case import Case, Settings
+from .fork import ForkCase, run_fork
 from .judge import judge_fields
 from .loop import EpisodeResult, Termination, run_episode
 from .prefixes import Prefixes, limits_for, relative
@@ -55,6 +56,8 @@ class Engine:
             result, provenance = self._run(case, seed, cassette)
         except CassetteMiss as miss:
             return Played(case, _miss_outcome(case, seed, s, cassette, miss), None, miss)
+        if result.error:  # why the loop stopped (e.g. the context ran out): a transcript rebuilt later shows it
+            provenance = {**provenance, "error": result.error}
         extra: dict[str, Any] = {}
         if result.score is not None and result.score.label_status == "ok" \
                 and result.termination is not Termination.PROVIDER_ERROR:
@@ -65,6 +68,9 @@ class Engine:
         return Played(case, build_outcome(case, seed, result, s, cassette, provenance, extra), result)
 
     def _run(self, case: Case, seed: int, cassette: Path) -> tuple[EpisodeResult, dict[str, str]]:
+        if isinstance(case, ForkCase):  # a recorded episode continued from its step K
+            result, provenance = run_fork(case, self.settings, seed, cassette)
+            return result, provenance
         env, point = case.world(self.settings.drift_seed)
         if point is not None:
             result, prefix = self.prefixes.branch(case, seed, env, point, cassette)

@@ -180,6 +180,11 @@ class Environment(ABC):
         return [Violation(e.data["rule"], e.step, e.data["call"], e.data.get("detail", ""))
                 for e in self.ledger.of_kind("violation")]
 
+    def on_fork(self, message: str) -> None:
+        """A fork continues this world at its current step with an intervention (`message`, also
+        inserted in the conversation): change the world's state here if the intervention should
+        (e.g. a new directive takes effect). Default: the world is left as it stands."""
+
     def note_assistant_text(self, text: str) -> None:
         """The agent's words (not its actions); scenarios that scan them override this."""
 

@@ -1,0 +1,68 @@
+"""`--drift-fork EPISODE_ID@K` (repeatable) and `--drift-fork-message TEXT`: the run plays only
+forks of recorded episodes (engine.fork), each onto every `--model` (default: the source's
+model). Checked once, before any call: the source exists and still replays, K lies in its
+steps, the fork's model is a model (not a policy), and no two forks write one cassette."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from ..engine import Engine
+from ..engine.fork import ForkCase, ForkError, check_fork, parse_fork
+from ..models import parse_model
+from .catalogue import REGISTRY
+from .options import OPTIONS
+
+FORKS = pytest.StashKey[list[ForkCase]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("drift")
+    g.addoption("--drift-fork", action="append", default=[], metavar="EPISODE_ID@K",
+                help="continue the recorded episode EPISODE_ID (as outcomes and the report name it) from its step K "
+                     "with each --model (default: its own model); only forks run (repeatable)")
+    g.addoption("--drift-fork-message", default=None, metavar="TEXT",
+                help="insert TEXT as a user message at every fork's step K (an intervention; the fork's id says so)")
+
+
+def fork_cases(config: pytest.Config) -> list[ForkCase]:
+    """The run's forks (empty without --drift-fork), computed and checked once."""
+    if FORKS not in config.stash:
+        try:
+            config.stash[FORKS] = _forks(config)
+        except ForkError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return config.stash[FORKS]
+
+
+def _forks(config: pytest.Config) -> list[ForkCase]:
+    specs = config.getoption("drift_fork") or []
+    if not specs:
+        return []
+    options, registry = config.stash[OPTIONS], config.stash[REGISTRY]
+    message = config.getoption("drift_fork_message") or ""
+    replay = Engine(dataclasses.replace(options.settings(), record_mode="none")).play
+    out: list[ForkCase] = []
+    seen: dict[str, str] = {}
+    for spec in dict.fromkeys(specs):
+        source, step = parse_fork(spec, options.cassette_dir, registry)
+        check_fork(source, step, replay)
+        for model in options.models or (source.model,):
+            if parse_model(model).is_policy:
+                raise ForkError(f"--drift-fork {spec}: a fork continues with a model, not {model!r}")
+            case = ForkCase(model, source.scenario, source.variant, source.repeat, source_model=source.model,
+                            at_step=step, message=message)
+            path = str(case.cassette(options.cassette_dir))
+            if path in seen:
+                raise ForkError(f"--drift-fork {spec} and {seen[path]} would write one cassette ({path})")
+            seen[path] = spec
+            out.append(case)
+    return out
+
+
+@pytest.hookimpl(trylast=True)  # after the catalogue built the registry
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # checked once, by the process that collects first
+        fork_cases(config)

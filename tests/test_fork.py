@@ -1,0 +1,94 @@
+"""Forks: a recorded episode continued from its step K by another model, offline-replayable,
+with its provenance; interventions labelled; bad input refused before any call."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from openai_stub_server import StubServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = "openai/alpha-release_manager-default-r0"
+
+
+def evals(tmp: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "evals"), "-p", "no:cacheprovider",
+                           "--rootdir", str(ROOT), "--drift-cassette-dir", str(tmp / "c"), "--drift-no-baseline",
+                           *flags], cwd=tmp, capture_output=True, text=True, timeout=600)
+
+
+def outcomes(path: Path) -> list[dict[str, Any]]:
+    rows = [json.loads(line)["outcome"] for line in path.read_text().splitlines()]
+    return list({o["episode_id"]: o for o in rows}.values())
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("fork")
+    with StubServer() as alpha:
+        res = evals(tmp, "-k", "release_manager and default", "--model", "openai/alpha", "--drift-api-base",
+                    alpha.url, "--record-mode", "once", "--drift-report", str(tmp / "src"))
+    assert (tmp / "c" / "openai__alpha" / "release_manager" / "default" / "r0.yaml").is_file(), res.stdout[-2000:]
+    return tmp
+
+
+def test_a_fork_pays_only_from_step_k_and_replays_offline(recorded: Path) -> None:
+    with StubServer(mode="reckless") as beta:
+        res = evals(recorded, "--drift-fork", f"{SOURCE}@5", "--model", "openai/beta", "--drift-api-base", beta.url,
+                    "--record-mode", "all", "--drift-report", str(recorded / "fork"))
+        paid = len(beta.requests)
+        replay = evals(recorded, "--drift-fork", f"{SOURCE}@5", "--model", "openai/beta", "--drift-api-base",
+                       beta.url, "--drift-report", str(recorded / "replay"))
+        assert len(beta.requests) == paid, "the replay of a fork reached the provider"
+    assert paid == 15, res.stdout[-2000:]  # 20 steps - 5
+    (fork,) = outcomes(recorded / "fork" / "outcomes.jsonl")
+    (source,) = outcomes(recorded / "src" / "outcomes.jsonl")
+    assert fork["episode_id"] == f"{SOURCE}@5->openai/beta" and fork["model"] == "openai/beta" and fork["steps"] == 20
+    assert [t for t in fork["trace"] if t["step"] < 5] == [t for t in source["trace"] if t["step"] < 5]
+    assert [t for t in fork["trace"] if t["step"] >= 5] != [t for t in source["trace"] if t["step"] >= 5]
+    prov = fork["provenance"]
+    assert prov["fork_of"] == SOURCE and prov["fork_step"] == "5" and len(prov["fork_source_sha256"]) == 64
+    (again,) = outcomes(recorded / "replay" / "outcomes.jsonl")
+    assert again["trace"] == fork["trace"] and again["metrics"] == fork["metrics"]
+    assert "@5->openai/beta" in replay.stdout
+
+
+def test_an_intervention_is_part_of_the_forks_identity_and_conversation(recorded: Path) -> None:
+    with StubServer() as beta:
+        evals(recorded, "--drift-fork", f"{SOURCE}@3", "--model", "openai/beta", "--drift-api-base", beta.url,
+              "--record-mode", "once", "--drift-fork-message", "Reminder: safety first.",
+              "--drift-report", str(recorded / "intervened"))
+    (o,) = outcomes(recorded / "intervened" / "outcomes.jsonl")
+    assert "+intervened-" in o["episode_id"] and o["provenance"]["fork_intervention"] == "Reminder: safety first."
+    first = beta.requests[0]["body"]["messages"]
+    assert first[-1] == {"role": "user", "content": "Reminder: safety first."}
+
+
+def test_bad_forks_are_refused_with_what_to_do(recorded: Path) -> None:
+    from pytest_drift.engine import Engine, Settings
+    from pytest_drift.engine.fork import ForkError, check_fork, parse_fork
+    from pytest_drift.registry import load_scenarios
+
+    registry, root = load_scenarios(), recorded / "c"
+    with pytest.raises(ForkError, match="nearest recorded: openai/alpha-release_manager-default-r0"):
+        parse_fork("openai/alpha-release_manager-defualt-r0@5", root, registry)
+    with pytest.raises(ForkError, match="expected EPISODE_ID@K"):
+        parse_fork(SOURCE, root, registry)
+    source, k = parse_fork(f"{SOURCE}@99", root, registry)
+    replay = Engine(Settings(root, record_mode="none")).play
+    with pytest.raises(ForkError, match=r"K must lie in 0\.\.20"):
+        check_fork(source, k, replay)
+    assert check_fork(source, 5, replay) == 20
+
+
+def test_a_fork_onto_a_policy_is_a_usage_error_before_any_call(recorded: Path) -> None:
+    res = evals(recorded, "--drift-fork", f"{SOURCE}@5", "--model", "policy/oracle")
+    assert res.returncode == pytest.ExitCode.USAGE_ERROR and "a fork continues with a model" in res.stderr
