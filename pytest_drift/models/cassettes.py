@@ -2,7 +2,9 @@
 
 Requests keep only their content type (no auth, no SDK fingerprint headers), the URI
 loses its port (a local server's ephemeral port must not break replay) and key query
-parameters; responses keep only their content type. Writes are atomic.
+parameters; responses keep only their content type. Writes are atomic. While an episode
+records, every answered call is also in its journal (`journal`), so a run killed
+mid-episode resumes it instead of paying for its calls again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from vcr.persisters.filesystem import FilesystemPersister
 from vcr.serialize import serialize
 
 from ..errors import DiscardCassette
+from .journal import Journal, JournaledCassette, journal_path, read
 from .paths import RECORD_MODES, cassette_path, model_from_slug, model_slug, shipped_models  # noqa: F401 - re-exported
 from .ratelimit import Stopped
 from .router import routed
@@ -111,21 +114,44 @@ def use_cassette(path: Path, record_mode: str) -> Iterator[Any]:
     vcrpy's own Cassette, loaded and saved as `VCR.use_cassette` does (saved on the way
     out, exception or not, except an interrupted episode's - Stopped or Ctrl-C - and a
     discarded one's), but routed (`router.routed`): the requests of this thread or
-    task reach this cassette even while other episodes' cassettes are open."""
+    task reach this cassette even while other episodes' cassettes are open.
+
+    While it records, each answered call goes to the cassette's journal too, durable at
+    once. An episode cut short or discarded keeps its journal; `once` and `new_episodes`
+    open a cassette that has no file from its journal: the answered calls replay and the
+    episode goes on live from the first call the journal lacks. The cassette written at
+    the end replaces the journal. `all` and `rewrite` re-record, so they start a new one."""
     if record_mode not in RECORD_MODES:
         raise ValueError(f"record mode must be one of {RECORD_MODES}, got {record_mode!r}")
     if record_mode == "rewrite":
         path.unlink(missing_ok=True)
-    from vcr.cassette import Cassette
-
     config = _vcr(record_mode).get_merged_config(path=str(path))
-    cassette = Cassette.load(**{k: v for k, v in config.items() if k not in _NOT_CASSETTE_ARGS})
+    cassette = JournaledCassette.load(**{k: v for k, v in config.items() if k not in _NOT_CASSETTE_ARGS})
+    journal = None
+    if record_mode != "none":  # a replay writes nothing, not even a journal
+        keep = 0
+        # with its file there, `once` plays the finished episode: a journal left beside it
+        # (killed between the two writes, or an `all` run's discarded episode) is stale
+        if record_mode == "new_episodes" or (record_mode == "once" and not path.exists()):
+            entries, keep = read(journal_path(path))
+            cassette.resume(entries)
+        journal = cassette.journal = Journal(journal_path(path), keep)
     try:
         with routed(cassette):
             yield cassette
     except (Stopped, KeyboardInterrupt, DiscardCassette):
-        raise  # an episode cut short records nothing, as if killed: `once` plays it again
-    except BaseException:
-        cassette._save()
+        # an episode cut short writes no cassette, as if killed; its journal keeps what was
+        # answered, so `once` replays that and plays the rest live
+        if journal is not None:
+            journal.close()
         raise
+    except BaseException:
+        _save(cassette, journal)
+        raise
+    _save(cassette, journal)
+
+
+def _save(cassette: Any, journal: Any) -> None:
     cassette._save()
+    if journal is not None:
+        journal.discard()  # only once the cassette holds everything it had
