@@ -14,7 +14,7 @@ from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit
 from .recorded import settings_change
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
 from .request import RequestPlan
-from .router import replaying
+from .router import played_count, replaying
 from .usage import CallEvent, record_call, usage_of
 
 REQUEST_TIMEOUT = 120.0
@@ -145,21 +145,23 @@ class LiteLLMCaller:
         its usage goes to the episode's meter. What still fails is raised as ProviderError
         (not transient: the retries are done), CassetteMiss or ContextExhausted."""
         litellm = litellm_module()
-        replay = replaying()
+        replay, played = replaying(), played_count()
+        # a resumed episode records, yet plays its journal's answers: those reached no provider
+        live = lambda: not (replay or played_count() > played)  # noqa: E731
         try:
             response, attempts = call_with_retries(
                 lambda: litellm.completion(**kwargs), limit=provider_limit(self.model, self.api_base, self.max_in_flight),
                 policy=retry_policy(), kind_of=_kind, headers_of=_headers, wait=not replay)
         except GaveUp as gave_up:
             a = gave_up.attempts
-            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=not replay))
+            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
             raise self._error(gave_up.last, a.retries) from None
         except Exception as exc:  # noqa: BLE001 - every provider failure is mapped below
             a = getattr(exc, "attempts", None) or Attempts()
-            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=not replay))
+            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
             raise self._error(exc, a.retries) from None
         record_call(CallEvent(usage_of(response), attempts.retries, attempts.rate_limit_waits, attempts.waited_s,
-                              live=not replay))
+                              live=live()))
         return response
 
     def _error(self, exc: BaseException, retries: int) -> Exception:

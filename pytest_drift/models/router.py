@@ -38,6 +38,14 @@ def replaying() -> bool:
     return cassette is not None and bool(cassette.write_protected)
 
 
+def played_count() -> int:
+    """How many answers the calling context's cassette has served from its recording. A
+    resumed episode (`journal`) records, yet replays its answered calls: a call during which
+    this grew reached no provider and cost nothing now."""
+    cassette = _CURRENT.get()
+    return 0 if cassette is None else cassette.play_count
+
+
 def _no_cassette() -> Any:  # (never `_CURRENT.get() or ...`: an empty Cassette is falsy)
     """What a request outside every cassette sees: record-everything, keep nothing."""
     global _passthrough
