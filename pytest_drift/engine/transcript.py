@@ -138,7 +138,7 @@ def transcript_from_cassette(outcome: Outcome, root: Path = Path(".")) -> Transc
     except (ValueError, KeyError, TypeError) as exc:
         return transcript_of(outcome, [], source="cassette", note=f"{name}: conversation not readable ({exc})")
     note = f"rebuilt from {name}; the results of the last reply's calls are not recorded there"
-    error = outcome.label_reason if outcome.label_status != "ok" else ""
+    error = outcome.label_reason if outcome.label_status != "ok" else str(outcome.provenance.get("error", ""))
     return transcript_of(outcome, messages, source="cassette", error=error, note=note)
 
 
