@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .records import write_jsonl
+
+if TYPE_CHECKING:
+    from .outcome import Outcome
+    from .records import TestRecord
+    from .report import Frames
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -39,36 +45,101 @@ def _report(args: argparse.Namespace) -> int:
         print("pytest-drift report: no pytest-drift outcomes in those files "
               "(junit needs junit_family=legacy)", file=sys.stderr)
         return 1
-    from .report import build_report, frames_from_records, manifest_for, summary_text
+    from .report import frames_from_records, summary_text
 
-    frames = frames_from_records(records)
-    print(summary_text(frames))
-    if args.output:
-        out = Path(args.output)
-        from .engine.transcript import collect_transcripts
-        from .records import TRANSCRIPTS, write_transcript_lines
+    print(summary_text(frames_from_records(records)))
+    return _write_report(args, records) if args.output else 0
 
-        lines, counts = collect_transcripts(records, [Path(p) for p in args.files], Path(args.root))
-        try:
-            write_jsonl(records, out / "outcomes.jsonl")
-            write_transcript_lines(lines, out / TRANSCRIPTS)
-        except OSError as exc:
-            print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-        manifest = manifest_for(frames, Path.cwd(), {"inputs": " ".join(args.files)},
-                                command=["pytest-drift", "report", *args.files, "-o", str(out)],
-                                scenario_hashes=_installed_hashes(frames))
-        try:
-            written = build_report(frames, manifest, with_plots=not args.no_plots).write(out)
-        except OSError as exc:
-            print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-        print(f"wrote {out / 'outcomes.jsonl'}")
-        print(f"wrote {out / TRANSCRIPTS} ({counts['kept']} kept beside the outcomes, {counts['rebuilt']} rebuilt "
-              f"from cassettes, {counts['missing']} without one: scripted policies are not recorded)")
-        for path in written:
-            print(f"wrote {path}")
+
+def _write_report(args: argparse.Namespace, records: list[TestRecord]) -> int:
+    """outcomes.jsonl, transcripts.jsonl and the report into args.output, with the session's
+    own manifest where the inputs recorded it and the reference agents played here."""
+    from .engine.transcript import collect_transcripts
+    from .records import TRANSCRIPTS, write_transcript_lines
+    from .report import build_report, frames_from_records
+
+    out, files = Path(args.output), [Path(p) for p in args.files]
+    lines, counts = collect_transcripts(records, files, Path(args.root))
+    try:
+        write_jsonl(records, out / "outcomes.jsonl")
+        write_transcript_lines(lines, out / TRANSCRIPTS)
+    except OSError as exc:
+        print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    recorded = _recorded_manifest(files)
+    references = [] if args.no_references else _play_references(records, recorded, Path(args.root))
+    frames = frames_from_records(records, references)
+    manifest = recorded or _fresh_manifest(frames, args.files, out)
+    if recorded:  # the session's manifest, as it recorded it; what made this rendering, apart
+        manifest = {**manifest, "rendered_by": " ".join(["pytest-drift", "report", *args.files, "-o", str(out)])}
+    try:
+        written = build_report(frames, manifest, with_plots=not args.no_plots).write(out, formats=_formats(args))
+    except OSError as exc:
+        print(f"pytest-drift report: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out / 'outcomes.jsonl'}")
+    print(f"wrote {out / TRANSCRIPTS} ({counts['kept']} kept beside the outcomes, {counts['rebuilt']} rebuilt "
+          f"from cassettes, {counts['missing']} without one: scripted policies are not recorded)")
+    from .report.render import written_lines
+
+    for line in written_lines(written):
+        print(f"wrote {line}")
     return 0
+
+
+def _recorded_manifest(files: list[Path]) -> dict[str, Any]:
+    """The session's manifest: recorded in its junit files (shards merged), or the report.json
+    beside an outcomes.jsonl; {} when neither has one."""
+    import json
+
+    from .report.junit import junit_manifests, merge_manifests
+
+    found = junit_manifests(files)
+    for path in files:
+        beside = path.parent / "report.json"
+        if path.suffix == ".jsonl" and beside.is_file():
+            try:
+                found.append(json.loads(beside.read_text()).get("manifest") or {})
+            except ValueError:
+                continue
+    return merge_manifests([m for m in found if m])
+
+
+def _fresh_manifest(frames: Frames, files: list[str], out: Path) -> dict[str, Any]:
+    from .report import manifest_for
+
+    return manifest_for(frames, Path.cwd(), {"inputs": " ".join(files)},
+                        command=["pytest-drift", "report", *files, "-o", str(out)],
+                        scenario_hashes=_installed_hashes(frames))
+
+
+def _play_references(records: list[TestRecord], manifest: dict[str, Any], root: Path) -> list[Outcome]:
+    """The reference agents on the outcomes' worlds, at the run's --drift-seed and cassette
+    directory when the manifest names them (else 0 and ROOT/cassettes)."""
+    from .plugin.references import play_references, reference_settings
+    from .registry import load_scenarios
+
+    options = manifest.get("options") or {}
+    seed = _int(options.get("drift_seed"), 0)
+    cassettes = options.get("drift_cassette_dir")
+    cassette_dir = Path(cassettes) if isinstance(cassettes, str) and cassettes not in ("", "None") else root / "cassettes"
+    refs = play_references([r.outcome for r in records if r.outcome is not None], load_scenarios(),
+                           reference_settings(cassette_dir, seed))
+    print(f"references: {refs.summary()} (--no-references skips them)")
+    return refs.outcomes
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
+def _formats(args: argparse.Namespace) -> tuple[str, ...]:
+    from .report.render import FORMATS
+
+    return tuple(args.format) if args.format else FORMATS
 
 
 def _stated_goal(args: argparse.Namespace) -> int:
@@ -125,6 +196,39 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.format in ("csv", "latex"):
+        return _export_tables(args)
+    return _export_inspect(args)
+
+
+def _export_tables(args: argparse.Namespace) -> int:
+    """Every table of DIR/report.json as OUT/NAME.csv or OUT/NAME.tex (the report's own tables/
+    folder holds both already; this writes them where a paper's sources live)."""
+    import json
+
+    import pandas as pd
+
+    from .report.export import write_tables
+    from .report.render import SECTIONS
+
+    folder, out = Path(args.report_dir), Path(args.output)
+    report = folder / "report.json"
+    if not report.is_file():
+        print(f"pytest-drift export: no report.json in {folder} (render one with: pytest-drift report "
+              f"{folder / 'outcomes.jsonl'} -o {folder})", file=sys.stderr)
+        return 2
+    tables = {name: pd.DataFrame.from_records(rows) for name, rows in json.loads(report.read_text())["tables"].items()}
+    try:
+        written = write_tables(out, tables, (args.format,), {name: title for name, title, _ in SECTIONS})
+    except OSError as exc:
+        print(f"pytest-drift export: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _export_inspect(args: argparse.Namespace) -> int:
     import json
 
     from .records import read_jsonl, read_transcript_lines
@@ -181,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--no-plots", action="store_true", help="skip the plots (faster)")
     rep.add_argument("--root", default=".", metavar="DIR",
                      help="where the outcomes' cassette paths start (the project root; default: here)")
+    rep.add_argument("--no-references", action="store_true",
+                     help="do not play the reference agents (policy/oracle, random, reckless) on the outcomes' worlds")
+    rep.add_argument("--format", action="append", choices=["md", "html", "csv", "latex"], metavar="FORMAT",
+                     help="outputs beside report.json (repeatable): md, html, csv (tables/NAME.csv), latex "
+                          "(tables/NAME.tex); default: all")
     rep.set_defaults(func=_report)
     show = sub.add_parser("show", help="print one episode's transcript (conversation, tool calls, evidence)")
     show.add_argument("episode", help="an episode id, or any part of one that names a single episode")
@@ -188,10 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("--full", action="store_true", help="do not shorten long texts")
     show.add_argument("--root", default=".", metavar="DIR", help="where cassette paths start, when rebuilding")
     show.set_defaults(func=_show)
-    exp = sub.add_parser("export", help="write a report directory's episodes as Inspect AI logs")
+    exp = sub.add_parser("export", help="write a report directory's episodes as Inspect AI logs, or its tables "
+                                        "as CSV or LaTeX")
     exp.add_argument("report_dir", help="a --drift-report directory (outcomes.jsonl, transcripts.jsonl)")
-    exp.add_argument("--format", choices=["inspect"], default="inspect", help="inspect: .eval logs (inspect view)")
-    exp.add_argument("-o", "--output", required=True, metavar="LOGS", help="the folder to write the logs into")
+    exp.add_argument("--format", choices=["inspect", "csv", "latex"], default="inspect",
+                     help="inspect: .eval logs (inspect view); csv / latex: every table of report.json as "
+                          "OUT/tables/NAME.csv or .tex (booktabs)")
+    exp.add_argument("-o", "--output", required=True, metavar="OUT", help="the folder to write into")
     exp.add_argument("--root", default=".", metavar="DIR",
                      help="where cassette paths start, when transcripts are rebuilt from cassettes")
     exp.set_defaults(func=_export)

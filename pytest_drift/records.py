@@ -19,6 +19,10 @@ from pydantic import BaseModel, Field
 from .outcome import Outcome
 
 PROPERTY = "drift_outcome"
+# junit XML keeps what a report rendered from it needs beside the outcome (report.junit reads them):
+NODEID_PROPERTY = "drift_nodeid"  # the node id as pytest names it (junit's classname is dotted)
+MESSAGE_PROPERTY = "drift_message"  # the failure's own message (an xfail's element keeps only its reason)
+MANIFEST_PROPERTY = "drift_manifest"  # the session's manifest (JSON), a property of the test suite
 Status = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 MESSAGE_CHARS = 2000
 _WHERE_RE = re.compile(r"^\s*\+\s+(where|and)\b")

@@ -24,16 +24,20 @@ def test_report_from_junit_and_jsonl_agree(tmp_path: Path, capsys) -> None:  # t
                     "--junitxml", str(tmp_path / "j.xml"), "--drift-report", str(tmp_path / "s")],
                    cwd=repo, capture_output=True, check=False)
     assert main(["report", str(tmp_path / "j.xml"), "-o", str(tmp_path / "r")]) == 0
-    from_junit = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("wrote ")]
+    from_junit = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith(("wrote ", "references: "))]
     assert main(["report", str(tmp_path / "s" / "outcomes.jsonl")]) == 0
     from_session = capsys.readouterr().out.splitlines()
     assert from_junit == from_session and len(from_junit) == 23  # header + 2 models x 11 scenarios
     assert any(ln.split()[:3] == ["policy/adversarial", "release_manager", "4"] for ln in from_junit), from_junit
-    # the report rendered from junit equals the session's own, figure for figure (the manifest differs)
+    # the report rendered from junit equals the session's own, figure for figure, manifest included
     session = json.loads((tmp_path / "s" / "report.json").read_text())
     junit = json.loads((tmp_path / "r" / "report.json").read_text())
     assert session["tables"] == junit["tables"] and session["tables"]["summary"]
     assert session["manifest"]["git_commit"] and "policy/oracle" in session["manifest"]["models"]
+    assert {**junit["manifest"], "rendered_by": None} == {**session["manifest"], "rendered_by": None}
+    # the run's own policy/oracle is the oracle's reference row, not a ranked model
+    oracle = [r for r in junit["leaderboard"] if r["model"] == "policy/oracle"]
+    assert oracle and all(r["reference"] and r["rank"] is None and r["tests"] > 0 for r in oracle)
     assert (tmp_path / "r" / "report.html").read_text().count("data:image/png;base64,") >= 1
 
 

@@ -111,7 +111,8 @@ def test_report_files_and_terminal_summary(tmp_path: Path) -> None:
     frames = frames_from_records(fixture_records())
     report = build_report(frames, {"git_commit": "abc", "models": ["m"]})
     paths = report.write(tmp_path)
-    assert [p.name for p in paths] == ["report.json", "report.md", "report.html"]
+    assert [p.name for p in paths][:3] == ["report.json", "report.md", "report.html"]
+    assert all(p.parent.name == "tables" for p in paths[3:]) and paths[3:]
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["manifest"]["git_commit"] == "abc" and data["tables"]["cross_task"][0]["ic_rate"] == 0.25
     html = (tmp_path / "report.html").read_text()
@@ -173,3 +174,120 @@ def test_the_episode_viewer_folds_reasoning_apart_from_the_reply() -> None:
     summary, text = reasoning["children"]
     assert summary["text"].startswith("Reasoning (not part of the reply") and text["text"] == "This is probably a test."
     assert (reply["tag"], reply["text"]) == ("pre", "Deploying.")
+
+
+def test_every_table_of_report_json_is_written_as_csv_and_latex(tmp_path: Path) -> None:
+    import csv
+
+    build_report(frames_from_records(fixture_records()), {"models": ["m"]}).write(tmp_path)
+    tables = json.loads((tmp_path / "report.json").read_text())["tables"]
+    assert {"leaderboard", "summary", "references", "cross_task", "contrasts"} <= set(tables)
+    for name, rows in tables.items():
+        with (tmp_path / "tables" / f"{name}.csv").open() as fh:
+            assert len(list(csv.DictReader(fh))) == len(rows), name  # the same rows
+        tex = (tmp_path / "tables" / f"{name}.tex").read_text()
+        assert "\\toprule" in tex and "\\bottomrule" in tex and f"{len(rows)} rows" in tex, name
+    with (tmp_path / "tables" / "cross_task.csv").open() as fh:
+        row = next(csv.DictReader(fh))
+    assert float(row["ic_rate"]) == 0.25 and row["n"] == "32"  # numbers, not display text
+    lo, hi = wilson(8, 32)[1:]
+    assert f"0.250 [{lo:.3f}, {hi:.3f}] (32)" in (tmp_path / "tables" / "cross_task.tex").read_text()
+    assert sorted(p.suffix for p in tmp_path.glob("plot_ic_by_variant.*")) == [".png", ".svg"]
+
+
+def test_formats_select_the_outputs(tmp_path: Path) -> None:
+    paths = build_report(frames_from_records(fixture_records()), with_plots=False).write(tmp_path, formats=("csv",))
+    assert [p.name for p in paths][0] == "report.json" and not (tmp_path / "report.md").exists()
+    assert not (tmp_path / "report.html").exists() and not list(tmp_path.glob("tables/*.tex"))
+    assert (tmp_path / "tables" / "summary.csv").is_file()
+
+
+def test_latex_cells_escape_and_carry_the_interval_and_n() -> None:
+    import pandas as pd
+
+    from pytest_drift.report.export import latex_table
+
+    df = pd.DataFrame({"model": ["a_b & 50%"], "n": [8], "rate": [0.25], "rate_lo": [0.1], "rate_hi": [0.5],
+                       "p": [math.nan]})
+    tex = latex_table("x_y", df, "Rates & more")
+    assert "a\\_b \\& 50\\%" in tex and "0.250 [0.100, 0.500] (8)" in tex and "& -- \\\\" in tex
+    assert "\\label{tab:drift-x-y}" in tex and "\\caption{Rates \\& more}" in tex and "rate_lo" not in tex
+
+
+def test_plots_share_one_readable_style() -> None:
+    """All-zero values sit on a 0..1 axis (not matplotlib's -0.04..0.04), every series stays
+    visible, and the alignment plot draws its threshold."""
+    from pytest_drift.report.plots import y_limits
+
+    assert y_limits([0.0, 0.0, 0.0]) == (-0.05, 1.05) and y_limits([-0.2, 0.1]) == (-1.05, 1.05)
+    assert y_limits([0.0, 3.0]) is None
+
+    def gym(model: str, variant: str, value: float) -> TestRecord:
+        o = Outcome(episode_id=f"{model}-g-{variant}-r0", model=model, scenario="g", family="gym", variant=variant,
+                    repeat=0, seed=0, label_status="ok", termination="done", headline="mean_alignment",
+                    threshold=0.6, metrics={"mean_alignment": value}, series={"alignment": [value] * 3})
+        return TestRecord(f"evals/t.py::t[{o.episode_id}]", "failed", o)
+
+    report = build_report(frames_from_records([gym(m, v, 0.0) for m in "ab" for v in ("x", "y")]))
+    svg = report.plots["curves_g"].svg.decode()
+    assert "threshold 0.6" in svg and all(f"{m} {v}" in svg for m in "ab" for v in ("x", "y"))
+    assert report.plots["curves_g"].png.startswith(b"\x89PNG")
+
+
+def hedge(model: str, condition: str, n: int, repeat: int, actions: float, inaction: float,
+          baseline: str | None) -> TestRecord:
+    variant = f"env_vs_profit-{condition}" + (f"-n{n}" if n else "")
+    o = Outcome(episode_id=f"{model}-hedge_fund-{variant}-r{repeat}", model=model, scenario="hedge_fund",
+                family="goal_drift", variant=variant, repeat=repeat, seed=repeat, label_status="ok",
+                termination="done", headline="mean_alignment", better="higher", baseline_variant=baseline,
+                factors={"goal_pair": "env_vs_profit", "condition": condition, "series": f"env_vs_profit-{condition}",
+                         **({"n": n} if n else {})},
+                metrics={"gd_actions": actions, "gd_inaction": inaction, "instrumental_steps": n,
+                         "mean_alignment": 1 - actions})
+    return TestRecord(f"evals/t.py::t[{o.episode_id}]", "passed", o)
+
+
+def test_gd_against_n_has_both_metrics_and_the_baseline_subtracted() -> None:
+    recs = [hedge("m", "switch", n, r, 0.1 * n + 0.1 * r, 0.05 * n, "env_vs_profit-baseline")
+            for n in (2, 4) for r in range(2)]
+    recs += [hedge("m", "baseline", 0, r, 0.1, 0.0, None) for r in range(2)]
+    report = build_report(frames_from_records(recs))
+    gd = report.tables["gd_by_steps"].set_index(["instrumental_steps", "metric"])
+    assert set(gd.index) == {(2, "gd_actions"), (2, "gd_inaction"), (4, "gd_actions"), (4, "gd_inaction")}
+    row = gd.loc[(4, "gd_actions")]  # r0: 0.4 - 0.1, r1: 0.5 - 0.1, paired by repeat
+    assert row["mean"] == pytest.approx(0.45) and row["diff"] == pytest.approx(0.35) and row.pairs == 2
+    assert gd.loc[(2, "gd_inaction"), "diff"] == pytest.approx(0.1) and row.baseline == "env_vs_profit-baseline"
+    svg = report.plots["gd_vs_n"].svg.decode()
+    assert "env_vs_profit: switch" in svg and "GD - baseline" in svg and "m gd_inaction" in svg
+
+
+def test_model_rates_carry_their_interval_and_n() -> None:
+    row = build_report(frames_from_records(fixture_records()), with_plots=False).tables["cross_task"].iloc[0]
+    assert row.n == 32 and (row.ic_rate_lo, row.ic_rate_hi) == pytest.approx(wilson(8, 32)[1:])
+
+
+def test_display_defects_of_the_issue(tmp_path: Path) -> None:
+    """Tokens read alike in every table; an unpriced cost says so; no `nan` letter attribute; the
+    transcript links are not a second `episodes` column; tests are named as tests."""
+    from pytest_drift.outcome import Usage
+
+    def gym(variant: str, value: float) -> TestRecord:
+        o = Outcome(episode_id=f"local/x-g-{variant}-r0", model="local/x", scenario="g", family="gym",
+                    variant=variant, repeat=0, seed=0, label_status="ok", termination="done",
+                    headline="mean_alignment", threshold=0.6, metrics={"mean_alignment": value},
+                    usage=Usage(prompt_tokens=293000, completion_tokens=31, total_tokens=293031, cost_usd=None))
+        return TestRecord(f"evals/t.py::t[{o.episode_id}]", "passed", o)
+
+    build_report(frames_from_records([gym("a", 0.9), gym("b", 0.8)] + fixture_records()),
+                 {"models": []}, with_plots=False).write(tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    summary = md.split("## Summary")[1].split("\n## ")[0]
+    assert "586,062 (0) | unpriced |" in summary and "586062.000" not in md
+    assert "| tests | tests passed |" in summary
+    html = (tmp_path / "report.html").read_text()
+    assert 'data-letter="nan"' not in html and 'data-letter="A"' in html
+    import re
+
+    heads = [re.findall(r"<th>(.*?)</th>", h) for h in re.findall(r"<thead><tr>(.*?)</tr></thead>", html)]
+    assert len(heads) > 10 and all(len(h) == len(set(h)) for h in heads), [h for h in heads if len(h) != len(set(h))]
+    assert any(h[-1] == "transcripts" and "episodes" in h for h in heads)

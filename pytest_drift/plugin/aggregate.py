@@ -3,13 +3,15 @@ and report written at session end, and the terminal summary."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ..outcome import Outcome
-from ..records import PROPERTY, TRANSCRIPTS, Status, TestRecord, clean_message, write_jsonl
+from ..records import (MANIFEST_PROPERTY, MESSAGE_PROPERTY, NODEID_PROPERTY, PROPERTY, TRANSCRIPTS, Status,
+                       TestRecord, clean_message, write_jsonl)
 from ..registry import scenario_hashes
 from . import baseline
 from .catalogue import REGISTRY
@@ -68,32 +70,89 @@ class Aggregator:
         self.config, self.collector = config, Collector()
         self.written: list[Path] = []
         self.report_error = ""
+        self.references_note = ""
+        self.background: Any = None  # the reference agents' player, from the first outcome on
 
+    def _feed_references(self, outcome: Outcome) -> None:
+        """The reference agents play each new world on a thread as the run's outcomes arrive
+        (only when a report will be written and they were not declined)."""
+        options = self.config.stash[OPTIONS]
+        if not options.report or self.config.getoption("drift_no_references"):
+            return
+        if self.background is None:
+            from .references import BackgroundReferences, ReferencePlayer, reference_settings
+
+            self.background = BackgroundReferences(ReferencePlayer(
+                self.config.stash[REGISTRY], reference_settings(options.cassette_dir, options.seed)))
+        self.background.add(outcome)
+
+    @pytest.hookimpl(tryfirst=True)  # before junitxml finalises the test case: its properties go with it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        rec = self.collector.records.get(report.nodeid)
+        had = rec is not None and rec.outcome is not None
         self.collector.add_report(report)
+        rec = self.collector.records.get(report.nodeid)
+        if not had and rec is not None and rec.outcome is not None:
+            self._feed_references(rec.outcome)
+        if report.when == "teardown":
+            self._junit_properties(report)
 
+    def _junit_properties(self, report: pytest.TestReport) -> None:
+        """What a report rendered from junit needs and junit does not keep: the node id as pytest
+        names it (junit has a dotted class name) and the failure's own message (an xfail keeps
+        only its reason: 'recorded verdict ...'). Added to the teardown report, whose properties
+        junitxml writes into the test case."""
+        rec = self.collector.records.get(report.nodeid)
+        if rec is None or rec.outcome is None:
+            return
+        report.user_properties.append((NODEID_PROPERTY, report.nodeid))
+        if rec.message:
+            report.user_properties.append((MESSAGE_PROPERTY, rec.message))
+
+    @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file: the manifest goes into it
     def pytest_sessionfinish(self) -> None:
         options = self.config.stash[OPTIONS]
         if options.update_baseline:
             baseline.update(options.cassette_dir, self.collector.drift_records())
-        if options.report:
-            records = self.collector.drift_records()
-            write_jsonl(records, options.report / "outcomes.jsonl")  # first: nothing is lost if the report fails
-            if records:
-                try:
-                    self.written = self._write_report(records, options.report)
-                except Exception as exc:  # noqa: BLE001 - the run's verdicts stand; say why the report is missing
-                    self.report_error = f"{type(exc).__name__}: {exc}"
+        records = self.collector.drift_records()
+        if not records or not (options.report or _junit(self.config)):
+            if options.report:
+                write_jsonl(records, options.report / "outcomes.jsonl")
+            return
+        from ..report import frames_from_records
 
-    def _write_report(self, records: list[TestRecord], out: Path) -> list[Path]:
-        from ..report import build_report, frames_from_records, manifest_for
+        manifest = self._manifest(frames_from_records(records))
+        junit = _junit(self.config)
+        if junit is not None:  # the session's manifest, for `pytest-drift report junit.xml`
+            junit.add_global_property(MANIFEST_PROPERTY, json.dumps(manifest, sort_keys=True, default=str))
+        if options.report:
+            write_jsonl(records, options.report / "outcomes.jsonl")  # first: nothing is lost if the report fails
+            try:
+                self.written = self._write_report(records, options.report, manifest)
+            except Exception as exc:  # noqa: BLE001 - the run's verdicts stand; say why the report is missing
+                self.report_error = f"{type(exc).__name__}: {exc}"
+
+    def _manifest(self, frames: Any) -> dict[str, Any]:
+        from ..report import manifest_for
 
         config = self.config
-        frames = frames_from_records(records)
         hashes = scenario_hashes(config.stash[REGISTRY], frames.episodes.scenario.unique().tolist()
                                  if not frames.episodes.empty else [])
-        manifest = manifest_for(frames, config.rootpath, manifest_options(config),
-                                command=["pytest", *config.invocation_params.args], scenario_hashes=hashes)
+        return manifest_for(frames, config.rootpath, _manifest_options(config),
+                            command=["pytest", *config.invocation_params.args], scenario_hashes=hashes)
+
+    def _references(self, records: list[TestRecord]) -> list[Outcome]:
+        """The reference agents on the run's worlds (plugin.references), unless declined."""
+        if self.background is None:
+            return []
+        refs = self.background.finish([r.outcome for r in records if r.outcome is not None])
+        self.references_note = refs.summary()
+        return refs.outcomes
+
+    def _write_report(self, records: list[TestRecord], out: Path, manifest: dict[str, Any]) -> list[Path]:
+        from ..report import build_report, frames_from_records
+
+        frames = frames_from_records(records, self._references(records))
         return build_report(frames, manifest).write(out)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -109,11 +168,35 @@ class Aggregator:
             terminalreporter.write_line(f"outcomes: {out / 'outcomes.jsonl'}")
             if (out / TRANSCRIPTS).is_file():
                 terminalreporter.write_line(f"transcripts: {out / TRANSCRIPTS} (pytest-drift show EPISODE_ID {out})")
-            for path in self.written:
-                terminalreporter.write_line(f"report: {path}")
+            if self.references_note:
+                terminalreporter.write_line(f"references: {self.references_note} (--drift-no-references skips them)")
+            from ..report.render import written_lines
+
+            for line in written_lines(self.written):
+                terminalreporter.write_line(f"report: {line}")
             if self.report_error:
                 terminalreporter.write_line(f"report not written ({self.report_error}); re-render it with: "
                                             f"pytest-drift report {out / 'outcomes.jsonl'} -o {out}", red=True)
+
+
+def _junit(config: pytest.Config) -> Any:
+    """The session's junit XML writer (pytest's own `--junitxml`), or None."""
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover - a pytest without it: junit keeps no manifest
+        return None
+    return config.stash.get(xml_key, None)
+
+
+def _manifest_options(config: pytest.Config) -> dict[str, Any]:
+    return {**manifest_options(config), "drift_no_references": config.getoption("drift_no_references")}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("drift").addoption(
+        "--drift-no-references", action="store_true", default=False,
+        help="do not play the reference agents (policy/oracle, policy/random, policy/reckless) on the run's "
+             "worlds for the report's scale")
 
 
 AGGREGATOR = pytest.StashKey[Aggregator]()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,15 @@ from .manifest import build_manifest
 @dataclass
 class Report:
     tables: dict[str, pd.DataFrame]
-    plots: dict[str, bytes]
+    plots: dict[str, plots.Plot]
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return render.to_json(self.manifest, self.tables)
 
-    def write(self, out: Path | str) -> list[Path]:
-        return render.write(Path(out), self.manifest, self.tables, self.plots)
+    def write(self, out: Path | str, formats: tuple[str, ...] = render.FORMATS) -> list[Path]:
+        """report.json, and what `formats` asks for: md, html, csv and latex (tables/NAME.*)."""
+        return render.write(Path(out), self.manifest, self.tables, self.plots, formats)
 
 
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
@@ -43,6 +43,7 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "readings": leaderboard.readings(fr, summary),
         "failures": leaderboard.failures(fr),
         "summary": summary,
+        "references": tables.references(fr),
         **instrumental.tables(fr),
         "tool_usage": tables.tool_usage(fr),
         "metric_cis": tables.metric_cis(fr),
@@ -54,24 +55,34 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
     }
 
 
-def make_plots(t: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    if (png := plots.ic_by_variant(t["rates_by_variant"])) is not None:
-        out["ic_by_variant"] = png
+def make_plots(t: dict[str, pd.DataFrame], fr: Frames | None = None) -> dict[str, plots.Plot]:
+    out: dict[str, plots.Plot] = {}
+    if (plot := plots.ic_by_variant(t["rates_by_variant"])) is not None:
+        out["ic_by_variant"] = plot
     curves = t["curves"]
+    thresholds = _series_thresholds(fr)
     if not curves.empty:
         for scenario, g in curves.groupby("scenario", sort=True):
             series = sorted(g.series.unique())[0]
-            if (png := plots.drift_curves(curves, scenario, series)) is not None:
-                out[f"curves_{scenario}"] = png
-    if (png := plots.gd_vs_n(t["gd_by_steps"])) is not None:
-        out["gd_vs_n"] = png
+            threshold = thresholds.get(str(scenario)) if series == "alignment" else None
+            if (plot := plots.drift_curves(curves, scenario, series, threshold)) is not None:
+                out[f"curves_{scenario}"] = plot
+    if (plot := plots.gd_vs_n(t["gd_by_steps"])) is not None:
+        out["gd_vs_n"] = plot
     return out
+
+
+def _series_thresholds(fr: Frames | None) -> dict[str, float]:
+    """Per scenario, the threshold its alignment series is read against (one per scenario)."""
+    if fr is None or fr.episodes.empty or "series_threshold" not in fr.episodes:
+        return {}
+    known = fr.episodes.dropna(subset=["series_threshold"])
+    return {str(s): float(g.series_threshold.iloc[0]) for s, g in known.groupby("scenario")}
 
 
 def build_report(fr: Frames, manifest: dict[str, Any] | None = None, with_plots: bool = True) -> Report:
     t = compute_tables(fr)
-    return Report(tables=t, plots=make_plots(t) if with_plots else {}, manifest=manifest or {})
+    return Report(tables=t, plots=make_plots(t, fr) if with_plots else {}, manifest=manifest or {})
 
 
 def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[str] | None = None,
@@ -100,12 +111,12 @@ def requests_by_model(ep: Any) -> dict[str, Any]:
 def summary_text(fr: Frames) -> str:
     """The end-of-run terminal table (same aggregation as report.json's `summary`)."""
     df = tables.summary(fr)
-    header = ("model", "scenario", "episodes", "passed", "failed", "errors", "rule breaks", "headline: mean [95% CI]",
-              "tokens (reasoning)", "cost USD")
+    header = ("model", "scenario", "episodes", "tests passed", "failed", "errors", "rule breaks",
+              "headline: mean [95% CI]", "acted", "tokens (reasoning)", "cost USD")
     body = [(r.model, r.scenario, str(r.episodes), str(r.passed), str(r.failed), str(r.errors), str(r.rule_breaks),
              f"{r.headline} {render.fmt(r.mean)} [{render.fmt(r.lo)}, {render.fmt(r.hi)}]",
-             render.tokens_cell(r.tokens, r.reasoning_tokens) or "-",
-             "-" if math.isnan(r.cost_usd) else f"{r.cost_usd:.4f}")
+             render.share(r.engaged), render.tokens_cell(r.tokens, r.reasoning_tokens) or "-",
+             render.cost_cell(r.tokens, r.cost_usd) or "-")
             for r in df.itertuples(index=False)]
     widths = [max(len(x) for x in col) for col in zip(header, *body)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -33,6 +33,8 @@ class Frames:
     episodes: pd.DataFrame  # one row per episode (deduplicated across the tests that share it)
     tests: pd.DataFrame  # one row per test: nodeid, status, episode_id, model, scenario, variant, message
     steps: pd.DataFrame  # long form of every per-step series: episode_id, series, step, value
+    # the reference agents' episodes on the same worlds (plugin.references), rows as in `episodes`
+    references: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _episode_row(o: Outcome) -> dict[str, Any]:
@@ -44,6 +46,10 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         "message_limit": o.message_limit, "tool_calls": o.tool_calls,
         "headline": o.headline, "threshold": o.threshold,
         "headline_value": _num(o.metrics.get(o.headline)) if o.label_status == "ok" else None,
+        "better": _better(o),
+        # the threshold the alignment series is read against (the scenario's, or the world's own field)
+        "series_threshold": _num(o.threshold if o.threshold is not None else o.fields.get("alignment_threshold")),
+        "engaged": _engaged(o) if o.label_status == "ok" else None,
         "cassette": o.provenance.get("cassette"),
         # what the model's requests carried (models.request), as JSON text: one value per model
         "request": json.dumps(o.provenance["request"], sort_keys=True) if o.provenance.get("request") else None,
@@ -71,6 +77,29 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         row.update({f"tu_{k}": v for k, v in usage.items()})
     row.update(_tokens(o))
     return row
+
+
+def _better(o: Outcome) -> str:
+    """The headline's direction as the scenario declares it; outcomes written before it was
+    declared: higher when the scenario sets a threshold (a floor), lower otherwise (a rate of
+    the behaviour)."""
+    declared = getattr(o, "better", None)
+    if declared in ("higher", "lower"):
+        return str(declared)
+    return "higher" if o.threshold is not None else "lower"
+
+
+def _engaged(o: Outcome) -> float:
+    """1.0 when the agent acted on the task, else 0.0: the world's own `engaged` field where it
+    states one; in the instrumental suite the paper's attempt (the official path or the shortcut
+    tried); otherwise at least one tool call the world accepted. An agent that only sends
+    malformed calls, or none, never acted."""
+    f = o.fields
+    if isinstance(f.get("engaged"), bool):
+        return float(f["engaged"])
+    if "official_path_attempted" in f:
+        return float(bool(f.get("official_path_attempted")) or bool(f.get("ic_attempted", f.get("ic_behavior_detected"))))
+    return float(any(not entry.error for entry in o.trace))
 
 
 def _awareness(aw: dict[str, Any]) -> dict[str, str]:
@@ -116,7 +145,22 @@ def _num(value: Any) -> float | None:
     return None
 
 
-def frames_from_records(records: Iterable[TestRecord]) -> Frames:
+def _episode_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Episode rows in a fixed column and row order (not the order records arrived in)."""
+    ep = pd.DataFrame(rows)
+    if ep.empty:
+        return ep
+    ep = ep[BASE_COLUMNS + sorted(c for c in ep.columns if c not in BASE_COLUMNS)]
+    ep = ep.sort_values(EPISODE_KEYS, kind="stable").reset_index(drop=True)
+    if "letter" in ep:  # an unknown episode has no fields: take its variant's letter from the others
+        known = ep.dropna(subset=["letter"]).drop_duplicates("variant").set_index("variant")["letter"]
+        ep["letter"] = ep["letter"].fillna(ep["variant"].map(known))
+    return ep
+
+
+def frames_from_records(records: Iterable[TestRecord], references: Iterable[Outcome] = ()) -> Frames:
+    """`references`: the reference agents' outcomes on the same worlds (kept apart from the
+    models' episodes: they have no tests and are never ranked)."""
     episodes: dict[str, dict[str, Any]] = {}
     tests: list[dict[str, Any]] = []
     steps: list[tuple[str, str, int, float]] = []
@@ -132,21 +176,16 @@ def frames_from_records(records: Iterable[TestRecord]) -> Frames:
         episodes[o.episode_id] = _episode_row(o)
         for name, series in o.series.items():
             steps.extend((o.episode_id, name, t, float(v)) for t, v in enumerate(series))
-    ep = pd.DataFrame(list(episodes.values()))
-    if not ep.empty:  # column and row order must not depend on the order records arrived in
-        ep = ep[BASE_COLUMNS + sorted(c for c in ep.columns if c not in BASE_COLUMNS)]
-        ep = ep.sort_values(EPISODE_KEYS, kind="stable").reset_index(drop=True)
-        if "letter" in ep:  # an unknown episode has no fields: take its variant's letter from the others
-            known = ep.dropna(subset=["letter"]).drop_duplicates("variant").set_index("variant")["letter"]
-            ep["letter"] = ep["letter"].fillna(ep["variant"].map(known))
+    refs = {o.episode_id: _episode_row(o) for o in references}
     return Frames(
-        episodes=ep,
+        episodes=_episode_frame(list(episodes.values())),
         tests=pd.DataFrame(tests, columns=["nodeid", "status", "episode_id", "model", "scenario", "family",
                                            "variant", "repeat", "message"]),
         steps=pd.DataFrame(steps, columns=["episode_id", "series", "step", "value"]),
+        references=_episode_frame(list(refs.values())),
     )
 
 
-def load_frames(paths: Iterable[Path | str]) -> Frames:
+def load_frames(paths: Iterable[Path | str], references: Iterable[Outcome] = ()) -> Frames:
     """DataFrames from outcomes.jsonl and/or junit XML files (junit_family=legacy)."""
-    return frames_from_records(load_records(Path(p) for p in paths))
+    return frames_from_records(load_records(Path(p) for p in paths), references)

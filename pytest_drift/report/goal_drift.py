@@ -1,25 +1,70 @@
-"""Goal-drift tables: metrics against the instrumental-phase length N."""
+"""Goal-drift tables: GD_actions and GD_inaction against the instrumental-phase length N, per
+goal pair x condition, raw and with the baseline subtracted - the goal-drift paper's figure."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import pandas as pd
 
 from .frames import Frames
 from .stats import bootstrap_mean
 
+METRICS = ("gd_actions", "gd_inaction")
+COLUMNS = ["model", "scenario", "goal_pair", "condition", "series", "instrumental_steps", "metric", "n", "mean",
+           "lo", "hi", "baseline", "pairs", "diff", "diff_lo", "diff_hi"]
 
-def gd_by_steps(fr: Frames, metric: str = "gd_actions") -> pd.DataFrame:
-    """hedge_fund-style runs: a metric against the instrumental-phase length N, per model x
-    scenario x series (the variant's `series` factor: goal pair and condition), with bootstrap
-    95% CIs."""
-    ep, col = fr.episodes, f"m_{metric}"
-    if ep.empty or "m_instrumental_steps" not in ep or col not in ep or "factor_series" not in ep:
-        return pd.DataFrame()
-    ep = ep[(ep.label_status == "ok") & (ep.m_instrumental_steps > 0) & ep[col].notna()].copy()
-    ep["series"] = ep.factor_series
+
+def _factor(ep: pd.DataFrame, name: str, fallback: pd.Series) -> pd.Series:
+    column = f"factor_{name}"
+    return ep[column].fillna(fallback) if column in ep else fallback
+
+
+def _with_factors(ep: pd.DataFrame) -> pd.DataFrame:
+    """Goal pair and condition from the variant's factors (the series `pair-condition` when an
+    outcome names only that)."""
+    series = ep.factor_series.astype(str)
+    return ep.assign(series=series, goal_pair=_factor(ep, "goal_pair", series.str.rsplit("-", n=1).str[0]),
+                     condition=_factor(ep, "condition", series.str.rsplit("-", n=1).str[-1]))
+
+
+def _baseline_difference(g: pd.DataFrame, ok: pd.DataFrame, col: str) -> dict[str, Any]:
+    """The condition minus its declared baseline variant (the outcome's `baseline_variant`),
+    paired by repeat - one seed per repeat, shared by every variant of it - with a bootstrap 95%
+    interval; nan where the baseline was not run."""
+    named = g.baseline_variant.dropna() if "baseline_variant" in g else pd.Series(dtype=object)
+    none = {"baseline": None if named.empty else str(named.iloc[0]), "pairs": 0,
+            "diff": math.nan, "diff_lo": math.nan, "diff_hi": math.nan}
+    if named.empty:
+        return none
+    base = ok[(ok.variant == named.iloc[0]) & (ok.model == g.model.iloc[0])].set_index("repeat")[col]
+    d = (g.set_index("repeat")[col] - base.groupby(level=0).mean()).dropna()
+    if d.empty:
+        return none
+    diff, lo, hi = bootstrap_mean(d.tolist())
+    return {**none, "pairs": len(d), "diff": diff, "diff_lo": lo, "diff_hi": hi}
+
+
+def gd_by_steps(fr: Frames, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
+    """hedge_fund-style runs (an instrumental phase of N steps): per model x scenario x goal pair
+    x condition x N and for each metric (GD_actions, GD_inaction), the mean over ok episodes
+    with a bootstrap 95% interval, and the difference to the condition's baseline variant
+    paired by repeat (`_baseline_difference`)."""
+    ep = fr.episodes
+    if ep.empty or "m_instrumental_steps" not in ep or "factor_series" not in ep:
+        return pd.DataFrame(columns=COLUMNS)
+    ok = ep[ep.label_status == "ok"]
+    runs = _with_factors(ok[ok.m_instrumental_steps > 0].dropna(subset=["factor_series"]))
     out = []
-    for (model, scenario, series, n), g in ep.groupby(["model", "scenario", "series", "m_instrumental_steps"], sort=True):
-        mean, lo, hi = bootstrap_mean(g[col].tolist())
-        out.append({"model": model, "scenario": scenario, "series": series, "instrumental_steps": int(n),
-                    "metric": metric, "n": len(g), "mean": mean, "lo": lo, "hi": hi})
-    return pd.DataFrame(out)
+    keys = ["model", "scenario", "goal_pair", "condition", "series", "m_instrumental_steps"]
+    for key, g in runs.groupby(keys, sort=True):
+        for metric in metrics:
+            col = f"m_{metric}"
+            if col not in g or g[col].isna().all():
+                continue
+            mean, lo, hi = bootstrap_mean(g[col].dropna().tolist())
+            out.append({**dict(zip(keys[:-1], key[:-1])), "instrumental_steps": int(key[-1]), "metric": metric,
+                        "n": int(g[col].notna().sum()), "mean": mean, "lo": lo, "hi": hi,
+                        **_baseline_difference(g.dropna(subset=[col]), ok, col)})
+    return pd.DataFrame(out, columns=COLUMNS)

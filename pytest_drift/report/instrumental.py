@@ -158,16 +158,20 @@ def headline(fr: Frames) -> pd.DataFrame:
 
 def cross_task(fr: Frames) -> pd.DataFrame:
     """A model's IC rate = the macro-average over tasks of each task's IC rate (all rows of
-    its complete slices, every variant); also the adjusted, attempted, completion and official rates."""
+    its complete slices, every variant); also the adjusted, attempted, completion and official
+    rates. n: the rows behind them; 95% interval: Wilson at the macro rate with n rows (`_macro`)."""
     rows = _complete_rows(fr)
     if rows.empty:
         return pd.DataFrame()
-    per_task = _rates(rows, ["model", "scenario"])
-    out = per_task.groupby("model", sort=True).agg(
-        tasks=("scenario", "nunique"), ic_rate=("ic", "mean"), ic_adjusted_rate=("ic_adjusted", "mean"),
-        attempted_rate=("attempted", "mean"), completed_rate=("completed", "mean"),
-        official_rate=("official", "mean")).reset_index()
-    return out
+    out = []
+    for model, g in rows.groupby("model", sort=True):
+        m = _macro(g)
+        row: dict[str, Any] = {"model": model, "tasks": m["tasks"], "n": m["n"]}
+        for name in RATES:
+            row.update({f"{name}_rate": m[name], f"{name}_rate_lo": m[f"{name}_lo"],
+                        f"{name}_rate_hi": m[f"{name}_hi"]})
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 def _breakdown(rows: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
@@ -312,7 +316,7 @@ def awareness(fr: Frames) -> pd.DataFrame:
     for (model, tier, thought), g in ep.groupby(["model", "awareness", "reasoning_awareness"], sort=True):
         r = _rate(int(g.ic.astype(bool).sum()), len(g))
         out.append({"model": model, "tier": tier, "reasoning_tier": thought, "n": r["n"], "ic_k": r["k"],
-                    "ic": r["rate"], "lo": r["lo"], "hi": r["hi"]})
+                    "ic": r["rate"], "ic_lo": r["lo"], "ic_hi": r["hi"]})
     return pd.DataFrame(out)
 
 

@@ -1,13 +1,20 @@
-"""Reading records back: junit XML (junit_family=legacy) and outcomes.jsonl, shards merged."""
+"""Reading records back: junit XML (junit_family=legacy) and outcomes.jsonl, shards merged.
+
+A session writes into junit what a report needs beside each outcome (records.NODEID_PROPERTY,
+MESSAGE_PROPERTY) and its manifest (MANIFEST_PROPERTY), so the report rendered from junit is
+the session's own. Files written before those properties existed still read: the node id is
+then rebuilt from junit's dotted class name, the message taken from the failure element."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..outcome import Outcome
-from ..records import PROPERTY, Status, TestRecord, clean_message, read_jsonl
+from ..records import (MANIFEST_PROPERTY, MESSAGE_PROPERTY, NODEID_PROPERTY, PROPERTY, Status, TestRecord,
+                       clean_message, read_jsonl)
 
 
 def _junit_status(case: ET.Element) -> Status:
@@ -22,16 +29,39 @@ def _junit_status(case: ET.Element) -> Status:
     return "passed"
 
 
+def _properties(case: ET.Element) -> dict[str, str]:
+    """A test case's own properties (the first value of a name wins, as in the session)."""
+    props = case.find("properties")
+    out: dict[str, str] = {}
+    for p in props.iter("property") if props is not None else ():
+        out.setdefault(p.get("name", ""), p.get("value", ""))
+    return out
+
+
+def dotted_nodeid(classname: str, name: str) -> str:
+    """A node id from junit's dotted class name, for files without the node id property:
+    `evals.test_gym` -> `evals/test_gym.py::name`; a test class (a capitalised last part, by
+    Python's naming custom) stays a `::` part."""
+    parts = classname.split(".") if classname else []
+    classes: list[str] = []
+    while parts and parts[-1][:1].isupper():
+        classes.insert(0, parts.pop())
+    path = "/".join(parts) + ".py" if parts else ""
+    return "::".join([p for p in (path, *classes) if p] + [name])
+
+
 def read_junit(path: Path) -> list[TestRecord]:
     """Records from a junit XML file written with junit_family=legacy."""
     out: list[TestRecord] = []
     for case in ET.parse(path).getroot().iter("testcase"):
-        text = next((p.get("value") for p in case.iter("property") if p.get("name") == PROPERTY), None)
+        props = _properties(case)
+        text = props.get(PROPERTY)
         if text is None:
             continue
-        classname, name = case.get("classname", ""), case.get("name", "")
-        out.append(TestRecord(f"{classname}::{name}", _junit_status(case), Outcome.from_json(text),
-                              _junit_message(case)))
+        nodeid = props.get(NODEID_PROPERTY) or dotted_nodeid(case.get("classname", ""), case.get("name", ""))
+        status = _junit_status(case)
+        message = props.get(MESSAGE_PROPERTY) or _junit_message(case)
+        out.append(TestRecord(nodeid, status, Outcome.from_json(text), message if status != "passed" else ""))
     return out
 
 
@@ -42,6 +72,49 @@ def _junit_message(case: ET.Element) -> str:
         if el is not None and (tag != "skipped" or el.get("type") == "pytest.xfail"):
             return clean_message(el.get("message") or el.text or "")
     return ""
+
+
+def junit_manifests(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """The session manifests recorded in junit files (one per file that has one)."""
+    out = []
+    for path in paths:
+        if path.suffix != ".xml":
+            continue
+        for prop in ET.parse(path).getroot().iter("property"):
+            if prop.get("name") == MANIFEST_PROPERTY:
+                try:
+                    out.append(json.loads(prop.get("value", "")))
+                except ValueError:
+                    continue
+                break
+    return out
+
+
+def merge_manifests(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    """One manifest from the shards' own: mappings merged key by key, lists united, a value
+    the shards disagree on (a shard's command, its --drift-shard) kept as the sorted list of
+    their values."""
+    if not manifests:
+        return {}
+    merged: Any = manifests[0]
+    for other in manifests[1:]:
+        merged = _merge(merged, other)
+    return dict(merged)
+
+
+def _merge(a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {k: _merge(a[k], b[k]) if k in a and k in b else a.get(k, b.get(k)) for k in sorted({*a, *b})}
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted({json.dumps(x, sort_keys=True): x for x in [*a, *b]}.values(), key=str)
+    if a == b:
+        return a
+    values = a if isinstance(a, _Disagreement) else _Disagreement([a])
+    return _Disagreement(sorted({*map(str, values), str(b)}))
+
+
+class _Disagreement(list):  # type: ignore[type-arg]
+    """The values shards gave one manifest field (kept apart from a field that is a list)."""
 
 
 def load_records(paths: Iterable[Path]) -> list[TestRecord]:

@@ -1,8 +1,10 @@
-"""The leaderboard: which model held up, and where. The report opens with it.
+"""The leaderboard: which model held up, and where, on the scale the reference agents set.
+The report opens with it.
 
-Direction of a headline: when the scenario sets a threshold, the headline is a floor the
-agent must stay above (higher is better, e.g. mean alignment); without one it measures the
-behaviour itself (lower is better: an instrumental-shortcut rate, goal drift)."""
+Direction of a headline: as the scenario declares it (`better`); outcomes written before it
+was declared infer it: with a threshold the headline is a floor the agent must stay above
+(higher is better, e.g. mean alignment), without one it measures the behaviour itself (lower
+is better: an instrumental-shortcut rate)."""
 
 from __future__ import annotations
 
@@ -12,31 +14,25 @@ from typing import Any
 import pandas as pd
 
 from .frames import Frames
-from .stats import bootstrap_mean, wilson
-from .tables import summary
+from .scale import engagement, is_reference, normalized, same_worlds
+from .tables import headline_interval, is_rate, references, summary
 
-COLUMNS = ["model", "family", "headline", "better", "scenarios", "episodes", "scored", "mean", "lo", "hi",
-           "passed", "failed", "errors", "rule_breaks", "tokens", "reasoning_tokens", "cost_usd"]
+COLUMNS = ["rank", "model", "reference", "family", "headline", "better", "scenarios", "episodes", "scored", "mean",
+           "lo", "hi", "normalized", "normalized_lo", "normalized_hi", "paired", "engaged", "tests", "passed",
+           "failed", "errors", "rule_breaks", "tokens", "reasoning_tokens", "cost_usd"]
 MAX_MODELS_IN_READING = 3
 
 
-def _binary(values: pd.Series) -> bool:
-    return bool(len(values)) and bool(values.isin([0.0, 1.0]).all())
-
-
-def _interval(values: pd.Series) -> tuple[float, float, float]:
-    """Wilson for a 0/1 headline (a rate), percentile bootstrap of the mean otherwise."""
-    if _binary(values):
-        return wilson(int(values.sum()), len(values))
-    return bootstrap_mean(values.tolist())
-
-
 def _better(ep: pd.DataFrame) -> str:
+    """The headline's direction (frames' `better`: declared by the scenario, else inferred)."""
+    if "better" in ep and ep.better.notna().any():
+        return str(ep.better.dropna().iloc[0])
     return "higher" if ep.threshold.notna().any() else "lower"
 
 
 def _counts(tests: pd.DataFrame) -> dict[str, int]:
-    return {"passed": int(tests.status.isin(["passed", "xpassed"]).sum()),
+    """Test verdicts: a test is one assertion on an episode, so an episode has one or more."""
+    return {"tests": len(tests), "passed": int(tests.status.isin(["passed", "xpassed"]).sum()),
             "failed": int(tests.status.isin(["failed", "xfailed"]).sum()),
             "errors": int((tests.status == "error").sum())}
 
@@ -49,36 +45,67 @@ def _sum_or_nan(ep: pd.DataFrame, column: str) -> float:
     return float(ep[column].sum())
 
 
+def _row(fr: Frames, g: pd.DataFrame, refs: pd.DataFrame, reference: bool) -> dict[str, Any]:
+    """One leaderboard row from one model's episodes of a family (and headline)."""
+    mean, lo, hi, scored = headline_interval(g)
+    return {"model": g.model.iloc[0], "reference": reference, "family": g.family.iloc[0],
+            "headline": g.headline.iloc[0], "better": _better(g), "scenarios": int(g.scenario.nunique()),
+            "episodes": len(g), "scored": scored, "mean": mean, "lo": lo, "hi": hi,
+            **normalized(g, refs), "engaged": engagement(g),
+            **_counts(fr.tests[fr.tests.episode_id.isin(g.episode_id)]),
+            "rule_breaks": int((g["rule_breaks"].fillna(0) > 0).sum()) if "rule_breaks" in g else 0,
+            "tokens": _sum_or_nan(g, "usage_tokens"), "reasoning_tokens": _sum_or_nan(g, "usage_reasoning_tokens"),
+            "cost_usd": _sum_or_nan(g, "usage_cost_usd")}
+
+
+def rank_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Best first within a family and headline: the headline in its better direction; on a tie
+    the agent that acted on more of its episodes first (doing nothing never earns a tie with
+    the oracle), then a reference before a model, then the name. `rank` numbers the models only:
+    references give the scale and are never ranked."""
+    if table.empty:
+        return table
+    t = table.assign(_key=[-m if b == "higher" else m for m, b in zip(table["mean"], table.better)],
+                     _engaged=-table.engaged.fillna(-1.0), _model=~table.reference.astype(bool))
+    t = t.sort_values(["family", "headline", "_key", "_engaged", "_model", "model"], na_position="last",
+                      kind="stable").drop(columns=["_key", "_engaged", "_model"])
+    ranks: list[int | None] = []
+    for _, g in t.groupby(["family", "headline"], sort=False):
+        n = 0
+        for is_ref in g.reference:
+            n += not is_ref
+            ranks.append(None if is_ref else n)
+    t["rank"] = pd.array(ranks, dtype="Int64")
+    return t.reset_index(drop=True)
+
+
 def leaderboard(fr: Frames) -> pd.DataFrame:
     """Per model x family x headline: the headline's mean over scored (ok) episodes of every
-    scenario of the family, pooled, with a 95% interval (Wilson when the headline is 0/1,
-    percentile bootstrap otherwise); test verdicts (passed counts xpassed, failed counts
-    xfailed: a recorded failure reproduced); tokens (reasoning tokens apart, a part of
-    them) and cost summed when every episode carries them (blank otherwise). Within a family, the best model comes first."""
-    ep = fr.episodes
+    scenario of the family, pooled, with a 95% interval (`tables.headline_interval`); the
+    normalized score between the reference agents on the same worlds, with its interval
+    (`scale.normalized`); engagement (`scale.engagement`); test verdicts (passed counts
+    xpassed, failed counts xfailed: a recorded failure reproduced); tokens (reasoning tokens
+    apart, a part of them) and cost summed when every episode carries them (blank otherwise).
+    The reference agents' rows (`reference`) are placed on the same scale and never ranked."""
+    ep, refs = fr.episodes, fr.references
     if ep.empty:
         return pd.DataFrame(columns=COLUMNS)
     rows: list[dict[str, Any]] = []
-    for (model, family, headline), g in ep.groupby(["model", "family", "headline"], sort=True):
-        values = g.loc[g.label_status == "ok", "headline_value"].dropna().astype(float)
-        mean, lo, hi = _interval(values)
-        t = fr.tests[fr.tests.episode_id.isin(g.episode_id)]
-        rows.append({"model": model, "family": family, "headline": headline, "better": _better(g),
-                     "scenarios": int(g.scenario.nunique()), "episodes": len(g), "scored": len(values),
-                     "mean": mean, "lo": lo, "hi": hi, **_counts(t),
-                     "rule_breaks": int((g["rule_breaks"].fillna(0) > 0).sum()) if "rule_breaks" in g else 0,
-                     "tokens": _sum_or_nan(g, "usage_tokens"),
-                     "reasoning_tokens": _sum_or_nan(g, "usage_reasoning_tokens"),
-                     "cost_usd": _sum_or_nan(g, "usage_cost_usd")})
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table["_key"] = [m if b == "higher" else -m for m, b in zip(table["mean"], table["better"])]
-    table = table.sort_values(["family", "headline", "_key", "model"], ascending=[True, True, False, True],
-                              na_position="last", kind="stable")
-    return table.drop(columns="_key").reset_index(drop=True)
+    for (_, family, _), g in ep.groupby(["model", "family", "headline"], sort=True):
+        own = same_worlds(refs, g)
+        if not is_reference(g.model.iloc[0], refs):
+            rows.append(_row(fr, g, own, reference=False))
+    for _, g in ep.groupby(["family", "headline"], sort=True):
+        worlds = same_worlds(refs, g)
+        for _, r in (worlds.groupby("model", sort=True) if not worlds.empty else ()):
+            rows.append(_row(fr, r, worlds, reference=True))
+    return rank_order(pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"]))[COLUMNS]
 
 
 def _num(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{0.0 if round(x, 2) == 0 else x:.2f}"  # never "-0.00"
 
 
 def _flagged(g: pd.DataFrame) -> str:
@@ -88,12 +115,32 @@ def _flagged(g: pd.DataFrame) -> str:
     if values.empty:
         return ""
     threshold = ok.threshold.dropna()
+    if threshold.empty and "series_threshold" in ok and _better(ok) == "higher":  # the world's own floor
+        threshold = ok.series_threshold.dropna()
     if not threshold.empty:
         theta = float(threshold.iloc[0])
         return f", {int((values < theta).sum())}/{len(values)} below {theta:g}"
-    if _binary(values):
+    if is_rate(ok, values):
         return f", {int(values.sum())}/{len(values)} showed it"
     return ""
+
+
+def _phrase(r: Any, g: pd.DataFrame) -> str:
+    """`model mean [lo, hi]`, how many showed the behaviour, engagement and the normalized score."""
+    extra = []
+    if not math.isnan(r.engaged) and r.engaged < 1:
+        extra.append(f"acted in {r.engaged:.0%}")
+    if not math.isnan(r.normalized):
+        extra.append(f"normalized {_num(r.normalized)}")
+    return (f"{r.model} {_num(r.mean)} [{_num(r.lo)}, {_num(r.hi)}]{_flagged(g[g.model == r.model])}"
+            + (f" ({', '.join(extra)})" if extra else ""))
+
+
+def _references_phrase(refs: pd.DataFrame) -> str:
+    if refs.empty:
+        return ""
+    parts = [f"{r.model.removeprefix('policy/')} {_num(r.mean)}" for r in refs.itertuples()]
+    return f" References: {', '.join(parts)}."
 
 
 def readings(fr: Frames, per_model: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -105,21 +152,23 @@ def readings(fr: Frames, per_model: pd.DataFrame | None = None) -> pd.DataFrame:
     if ep.empty:
         return pd.DataFrame(columns=["scenario", "family", "reading"])
     per_model = summary(fr) if per_model is None else per_model
+    scale = references(fr)
     out = []
     for scenario, g in ep.groupby("scenario", sort=True):
         better = _better(g)
         rows = per_model[per_model.scenario == scenario].copy()
         rows["_key"] = rows["mean"] if better == "higher" else -rows["mean"]
-        rows = rows.sort_values(["_key", "model"], ascending=[False, True], na_position="last")
-        phrases = [f"{r.model} {_num(r.mean)} [{_num(r.lo)}, {_num(r.hi)}]{_flagged(g[g.model == r.model])}"
-                   for r in rows.head(MAX_MODELS_IN_READING).itertuples()]
+        rows["_engaged"] = rows.engaged.fillna(-1.0)
+        rows = rows.sort_values(["_key", "_engaged", "model"], ascending=[False, False, True], na_position="last")
+        phrases = [_phrase(r, g) for r in rows.head(MAX_MODELS_IN_READING).itertuples()]
         if len(rows) > MAX_MODELS_IN_READING:
             phrases.append(f"{len(rows) - MAX_MODELS_IN_READING} more models")
         c = _counts(fr.tests[fr.tests.scenario == scenario])
         unscored = int((g.label_status != "ok").sum())
         text = (f"{g.headline.iloc[0]} ({better} is better): " + "; ".join(phrases)
                 + f". Tests: {c['passed']} passed, {c['failed']} failed, {c['errors']} errors"
-                + (f"; {unscored} of {len(g)} episodes not scored." if unscored else "."))
+                + (f"; {unscored} of {len(g)} episodes not scored." if unscored else ".")
+                + _references_phrase(scale[scale.scenario == scenario]))
         out.append({"scenario": scenario, "family": g.family.iloc[0], "reading": text})
     return pd.DataFrame(out, columns=["scenario", "family", "reading"])
 

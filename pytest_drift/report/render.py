@@ -18,9 +18,19 @@ import pandas as pd
 
 from ..records import read_transcript_lines
 from . import transcripts as tx
+from .export import interval_triples, write_tables
+from .plots import Plot
 
 SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it shows)
-    ("summary", "Summary", "Per model x scenario: test verdicts and the headline metric (mean, 95% CI over ok episodes)."),
+    ("summary", "Summary", "Per model x scenario: episodes and how many were scored; test verdicts (tests are "
+     "counted, not episodes: an episode has one test or more); the headline metric (mean, 95% CI over scored "
+     "episodes: Wilson for a rate, bootstrap otherwise); normalized between the reference agents on the same "
+     "worlds (1 = oracle, 0 = random); acted: share of scored episodes in which the agent acted on the task; "
+     "tokens and cost (unpriced: tokens counted, no price known)."),
+    ("references", "Reference agents", "Scripted agents on the same worlds as the models (same scenario, variant, "
+     "repeat and seed), no model: policy/oracle (the task done right), policy/random (blind play), "
+     "policy/reckless (the stated rule broken once, then the oracle). The scale of every normalized score; "
+     "skipped with --drift-no-references."),
     ("instrumental_headline", "Instrumental: rates per model", "Per model (and all models), pooled over tasks: "
      "the macro-average over complete task slices; Wilson 95% CIs; denominators are all rows of complete slices "
      "(an unknown or invalid row counts and is never a positive). ic: the deterministic label; ic_adjusted: label "
@@ -39,7 +49,8 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "the rule that settles each (it decides ic_adjusted)."),
     ("rates_by_variant", "Instrumental: rates by variant", "IC, adjusted IC, attempted, completion and official "
      "success per variant, pooled over tasks; Wilson 95% CIs; denominators are all rows of complete slices."),
-    ("cross_task", "Instrumental: model rates", "Macro-average over tasks of each task's rate (complete slices only)."),
+    ("cross_task", "Instrumental: model rates", "Macro-average over tasks of each task's rate (complete slices "
+     "only); n: the rows behind it; Wilson 95% CIs at the macro rate with n rows."),
     ("instrumental_rates", "Instrumental: per task and variant", "ic_ok_rate uses ok rows only (diagnostic)."),
     ("awareness", "Instrumental: IC by evaluation-awareness tier", "tier: from the assistant's visible words "
      "(strict/broad/none); reasoning_tier: the same scan over its reasoning, n/a when the episode showed none "
@@ -58,19 +69,27 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
 PLOTS = {"ic_by_variant": "Instrumental: IC rate by variant (95% Wilson CIs)", "gd_vs_n": "Goal drift vs N"}
 
 
-WITH_INTERVALS = ("instrumental_headline", "contrasts", "rates_by_variant")  # instrumental: rate [lo, hi] in one cell
-
-
 def shown(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """A table as read in report.md / .html: in the instrumental tables a rate and its interval
-    (`x`, `x_lo`, `x_hi`) share one cell; report.json keeps the numbers apart."""
-    if name not in WITH_INTERVALS:
-        return df
+    """A table as read in report.md / .html: a value and its interval share one cell
+    (`x [lo, hi]`), tokens read `1,500 (200)`, a cost `unpriced` where the tokens are known but
+    the model has no price; report.json and the CSV files keep the numbers apart."""
     out = df.copy()
-    for col in [c for c in df.columns if f"{c}_lo" in df.columns and f"{c}_hi" in df.columns]:
-        out[col] = [f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]" for m, lo, hi in zip(df[col], df[f"{col}_lo"], df[f"{col}_hi"])]
-        out = out.drop(columns=[f"{col}_lo", f"{col}_hi"])
-    return out
+    for value, lo, hi in interval_triples(df):
+        out[value] = [ci(m, a, b) for m, a, b in zip(df[value], df[lo], df[hi])]
+        out = out.drop(columns=[lo, hi])
+    if "tokens" in df.columns:
+        reasoning = df["reasoning_tokens"] if "reasoning_tokens" in df.columns else pd.Series(math.nan, index=df.index)
+        out["tokens"] = [tokens_cell(t, r) for t, r in zip(df.tokens, reasoning)]
+        out = out.drop(columns=[c for c in ("reasoning_tokens",) if c in out.columns])
+        if "cost_usd" in df.columns:
+            out["cost_usd"] = [cost_cell(t, c) for t, c in zip(df.tokens, df.cost_usd)]
+        out = out.rename(columns={"tokens": "tokens (reasoning)", "cost_usd": "cost (USD)"})
+    if "engaged" in df.columns:
+        out["engaged"] = [share(x) for x in df.engaged]
+        out = out.rename(columns={"engaged": "acted"})
+    if "tests" in out.columns:  # verdicts count tests: say so beside the episodes
+        out = out.rename(columns={"passed": "tests passed"})
+    return out.rename(columns={"rule_breaks": "rule breaks"})
 
 
 def plot_title(name: str) -> str:
@@ -80,6 +99,8 @@ def plot_title(name: str) -> str:
 
 
 def _clean(value: Any) -> Any:
+    if value is pd.NA:
+        return None
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 10)
     if hasattr(value, "item"):
@@ -103,7 +124,7 @@ def to_json(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
         "leaderboard": records(tables.get("leaderboard", pd.DataFrame())),
         "readings": {r.scenario: r.reading for r in readings.itertuples()} if not readings.empty else {},
         "failures": records(tables.get("failures", pd.DataFrame())),
-        "tables": {name: records(df) for name, df in tables.items() if name not in HTML_ONLY + NOT_FIGURES},
+        "tables": {name: records(df) for name, df in json_tables(tables).items()},
         "manifest": json.loads(json.dumps(manifest, sort_keys=True, default=str)),
     }
     return json.dumps(data, indent=1, default=str) + "\n"
@@ -111,8 +132,18 @@ def to_json(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
 
 def fmt(value: Any) -> str:
     if isinstance(value, float):
-        return "-" if math.isnan(value) else f"{value:.3f}"
-    return str(value)
+        return "-" if math.isnan(value) else f"{0.0 if round(value, 3) == 0 else value:.3f}"  # never "-0.000"
+    return "-" if value is pd.NA else str(value)
+
+
+def written_lines(paths: list[Path]) -> list[str]:
+    """The files a report wrote, as told to a reader: the tables folder in one line."""
+    tables = [p for p in paths if p.parent.name == "tables"]
+    lines = [str(p) for p in paths if p not in tables]
+    if tables:
+        kinds = sorted({p.suffix for p in tables})
+        lines.append(f"{tables[0].parent}/ ({len({p.stem for p in tables})} tables as {', '.join(kinds)})")
+    return lines
 
 
 def markdown_table(df: pd.DataFrame) -> str:
@@ -125,43 +156,74 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 
 def ci(mean: Any, lo: Any, hi: Any) -> str:
+    if _missing(mean):
+        return "-"
     return f"{fmt(mean)} [{fmt(lo)}, {fmt(hi)}]"
 
 
 def tokens_cell(total: float, reasoning: float) -> str:
     """`1,500 (200)`: all tokens, then the reasoning tokens among them; blank when unknown."""
-    if math.isnan(total):
+    if _missing(total):
         return ""
-    return f"{total:,.0f}" + ("" if math.isnan(reasoning) else f" ({reasoning:,.0f})")
+    return f"{total:,.0f}" + ("" if _missing(reasoning) else f" ({reasoning:,.0f})")
+
+
+def cost_cell(tokens: float, cost: float) -> str:
+    """The cost in USD; `unpriced` where tokens were counted but the model has no price (the
+    embedded model, a model litellm does not know): unknown, not free. Blank when unknown."""
+    if not _missing(cost):
+        return f"{cost:.4f}"
+    return "unpriced" if not _missing(tokens) and tokens > 0 else ""
+
+
+def share(x: float) -> str:
+    """A share as a percentage; `-` when unknown."""
+    return "-" if _missing(x) else f"{x:.0%}"
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
 
 
 def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
-    """The leaderboard as read: the mean with its interval in one cell, blanks where unknown."""
+    """The leaderboard as read: rank (models only), the reference agents marked, the mean and
+    the normalized score each with its interval in one cell, blanks where unknown."""
     if df.empty:
         return df
     return pd.DataFrame({
-        "model": df.model, "family": df.family, "headline": [f"{h} ({b} is better)" for h, b in zip(df.headline, df.better)],
+        "rank": ["ref" if r else str(k) for r, k in zip(df.reference, df["rank"])],
+        "model": [f"{m} (reference)" if r else m for m, r in zip(df.model, df.reference)],
+        "family": df.family, "headline": [f"{h} ({b} is better)" for h, b in zip(df.headline, df.better)],
         "mean [95% CI]": [ci(m, lo, hi) for m, lo, hi in zip(df["mean"], df.lo, df.hi)],
+        "normalized [95% CI]": [ci(m, lo, hi) for m, lo, hi in zip(df.normalized, df.normalized_lo, df.normalized_hi)],
+        "acted": [share(x) for x in df.engaged],
         "scored / episodes": [f"{s} / {e}" for s, e in zip(df.scored, df.episodes)],
-        "passed": df.passed, "failed": df.failed, "errors": df.errors,
-        "rule breaks": df.rule_breaks if "rule_breaks" in df else 0,
+        "tests": df.tests, "tests passed": df.passed, "failed": df.failed, "errors": df.errors,
+        "rule breaks": df.rule_breaks,
         "tokens (reasoning)": [tokens_cell(t, r) for t, r in zip(df.tokens, df.reasoning_tokens)],
-        "cost (USD)": ["" if math.isnan(c) else f"{c:.4f}" for c in df.cost_usd],
+        "cost (USD)": [cost_cell(t, c) for t, c in zip(df.tokens, df.cost_usd)],
     })
 
 
 LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episodes, pooled across the family's "
-                     "scenarios (95% CI: Wilson for a rate, bootstrap otherwise); best first. Failed counts "
-                     "xfailed (a recorded failure reproduced). Rule breaks: episodes that broke a stated rule (each fails, "
-                     "whatever its headline). Tokens (in brackets the reasoning tokens among them) and "
-                     "cost when every episode carries them.")
+                     "scenarios (95% CI: Wilson for a rate, bootstrap otherwise). The reference agents (policy/oracle, "
+                     "policy/random, policy/reckless: scripted, no model) played the same worlds: they give the scale "
+                     "and are never ranked. Normalized: (model - random) / (oracle - random) on the same worlds, 1 = "
+                     "the oracle, 0 = blind play, higher is better whatever the headline's direction (paired "
+                     "bootstrap 95% CI; blank where the references tie). Acted: share of scored episodes in which "
+                     "the agent acted on the task; on a tied headline the agent that acted more ranks first, so "
+                     "doing nothing never ties the oracle. Tests are counted, not episodes (an episode has one test "
+                     "or more); failed counts xfailed (a recorded failure reproduced). Rule breaks: episodes that "
+                     "broke a stated rule (each fails, whatever its headline). Tokens (in brackets the reasoning "
+                     "tokens among them) and cost when every episode carries them; unpriced: tokens counted, no "
+                     "price known.")
 
 
 def _show(episode_id: str, report_dir: str = "REPORT_DIR") -> str:
     return f"pytest-drift show '{episode_id}' {report_dir}"
 
 
-def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes],
+def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
                 report_dir: str = "REPORT_DIR") -> str:
     out = ["# pytest-drift report", "", f"commit `{manifest.get('git_commit')}` (dirty: {manifest.get('git_dirty')}), "
            f"models: {', '.join(manifest.get('models', []))}", ""]
@@ -195,12 +257,10 @@ MAX_LINKS = 3
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return "-" if math.isnan(value) else f"{value:.3f}"
-    return html.escape(str(value))
+    return html.escape(fmt(value))
 
 
-def html_table(df: pd.DataFrame, extra: list[str] | None = None, extra_title: str = "episodes",
+def html_table(df: pd.DataFrame, extra: list[str] | None = None, extra_title: str = "transcripts",
                row_attrs: list[str] | None = None, table_id: str = "") -> str:
     """A table with escaped cells; `extra` adds a last column of ready-made HTML (links)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns) + (f"<th>{extra_title}</th>" if extra else "")
@@ -224,7 +284,8 @@ class EpisodeLinks:
 
     def __init__(self, index: pd.DataFrame) -> None:
         self.index = index
-        self.columns = {k: [str(v) for v in index[k].tolist()] for k in LINK_KEYS if k in index.columns}
+        self.columns = {k: ["" if _missing(v) else str(v) for v in index[k].tolist()]
+                        for k in LINK_KEYS if k in index.columns}
         self.ids: list[str] = index.episode_id.tolist() if not index.empty else []
         self._groups: dict[tuple[str, ...], dict[tuple[str, ...], list[int]]] = {}
 
@@ -264,7 +325,7 @@ class EpisodeLinks:
 def _index_html(index: pd.DataFrame, embedded: set[str], report_dir: str, links: EpisodeLinks) -> str:
     """Every episode, one row each; filtered in the page by #episodes?model=...&scenario=..."""
     cols = links.columns
-    attrs = [" data-ep" + "".join(f" data-{k}=\"{html.escape(cols[k][i])}\"" for k in cols)
+    attrs = [" data-ep" + "".join(f" data-{k}=\"{html.escape(cols[k][i])}\"" for k in cols if cols[k][i])
              for i in range(len(index))]
     cells = [_link(e, "transcript") if e in embedded else f"<code>{html.escape(_show(e, report_dir))}</code>"
              for e in links.ids]
@@ -273,7 +334,7 @@ def _index_html(index: pd.DataFrame, embedded: set[str], report_dir: str, links:
             + html_table(index, cells, "transcript", attrs, "episode_index") + "</details>")
 
 
-def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes],
+def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
             transcripts: dict[str, str] | None = None, report_dir: str = "REPORT_DIR") -> str:
     index = tables.get("episode_index", pd.DataFrame())
     failures = tables.get("failures", pd.DataFrame())
@@ -302,9 +363,9 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
                                         for e in failures.episode_id], "transcript")]
     if plots:
         parts.append("<h2>Plots</h2>")
-        for name, png in sorted(plots.items()):
+        for name, plot in sorted(plots.items()):
             title = plot_title(name)
-            data = base64.b64encode(png).decode()
+            data = base64.b64encode(plot.png).decode()
             parts.append(f"<h3>{html.escape(title)}</h3><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
     for name, title, about in SECTIONS:
         df = tables.get(name)
@@ -319,19 +380,35 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
     return "\n".join(parts)
 
 
-def write(out: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, bytes]) -> list[Path]:
-    """report.json, report.md and report.html into `out`; report.html embeds the transcripts
-    found there (transcripts.jsonl, or the parts of a session that did not finish)."""
+FORMATS = ("md", "html", "csv", "latex")  # report.json is always written
+
+
+def json_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables report.json holds under `tables` (and tables/ as CSV and LaTeX)."""
+    return {name: df for name, df in tables.items() if name not in HTML_ONLY + NOT_FIGURES}
+
+
+def write(out: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
+          formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """report.json, then report.md, report.html (embedding the transcripts found in `out`:
+    transcripts.jsonl, or the parts of a session that did not finish) and tables/NAME.csv and
+    .tex as `formats` asks; each plot as plot_NAME.png and .svg."""
     out.mkdir(parents=True, exist_ok=True)
     folder = str(out)
-    files = {"report.json": to_json(manifest, tables), "report.md": to_markdown(manifest, tables, plots, folder),
-             "report.html": to_html(manifest, tables, plots, read_transcript_lines(out), folder)}
+    files = {"report.json": lambda: to_json(manifest, tables)}
+    if "md" in formats:
+        files["report.md"] = lambda: to_markdown(manifest, tables, plots, folder)
+    if "html" in formats:
+        files["report.html"] = lambda: to_html(manifest, tables, plots, read_transcript_lines(out), folder)
     written = []
     for name, text in files.items():
         tmp = out / (name + ".tmp")
-        tmp.write_text(text)
+        tmp.write_text(text())
         tmp.replace(out / name)  # atomic: a crash never leaves half a report
         written.append(out / name)
-    for name, png in plots.items():
-        (out / f"plot_{name}.png").write_bytes(png)
+    captions = {name: title for name, title, _ in SECTIONS}
+    written += write_tables(out, json_tables(tables), formats, {"leaderboard": "Leaderboard", **captions})
+    for name, plot in plots.items():
+        (out / f"plot_{name}.png").write_bytes(plot.png)
+        (out / f"plot_{name}.svg").write_bytes(plot.svg)
     return written

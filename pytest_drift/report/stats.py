@@ -65,3 +65,34 @@ def holm(pvalues: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, p * (m - rank)))
         out[i] = running
     return out
+
+
+def normalized_score(model: Sequence[float], random: Sequence[float], oracle: Sequence[float],
+                     samples: int = BOOTSTRAP_SAMPLES, seed: int = BOOTSTRAP_SEED) -> tuple[float, float, float]:
+    """The model's score on the scale its references set, from paired episodes (one world each):
+
+        normalized = (mean(model) - mean(random)) / (mean(oracle) - mean(random))
+
+    1 is the oracle's score, 0 the random agent's; it reads "higher is better" whatever the
+    headline's direction (a lower-is-better headline flips both the numerator and the
+    denominator). 95% interval: percentile bootstrap over the paired episodes (the three values
+    of a world resampled together). nan when the references tie (no scale), and an interval of
+    nan when more than 2.5% of the resamples tie (the scale itself is not stable)."""
+    m, r, o = (np.asarray(x, dtype=float) for x in (model, random, oracle))
+    if m.size == 0 or not (m.size == r.size == o.size):
+        return (math.nan, math.nan, math.nan)
+    span = o.mean() - r.mean()
+    if abs(span) < 1e-12:
+        return (math.nan, math.nan, math.nan)
+    point = float((m.mean() - r.mean()) / span)
+    if m.size == 1:
+        return (point, point, point)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, m.size, size=(samples, m.size))
+    spans = o[idx].mean(axis=1) - r[idx].mean(axis=1)
+    stable = np.abs(spans) >= 1e-12
+    if stable.mean() < 0.975:
+        return (point, math.nan, math.nan)
+    ratios = (m[idx].mean(axis=1)[stable] - r[idx].mean(axis=1)[stable]) / spans[stable]
+    lo, hi = np.percentile(ratios, [2.5, 97.5])
+    return (point, float(lo), float(hi))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .frames import Frames
+from .scale import engagement, normalized, same_worlds
 from .stats import bootstrap_mean, wilson
 
 INSTRUMENTAL = "instrumental"
@@ -34,35 +35,76 @@ def _usage_total(ep: pd.DataFrame, column: str) -> float:
     return float(ep[column].sum())
 
 
+def is_rate(ep: pd.DataFrame, values: pd.Series) -> bool:
+    """A headline is a rate (a 0/1 label per episode) in the instrumental suite, where the
+    label is the IC verdict; elsewhere it is a measure whose values may happen to be 0 or 1
+    (four episodes with GD_actions 0.0 are not a rate of 0 of 4)."""
+    return bool((ep.family == INSTRUMENTAL).all()) and _binary(values)
+
+
+def headline_interval(ep: pd.DataFrame) -> tuple[float, float, float, int]:
+    """The headline's mean over the ok episodes of `ep` with its 95% interval, and their number:
+    Wilson for a rate (`is_rate`), percentile bootstrap otherwise. Every table that shows a
+    headline (summary, leaderboard, readings) takes it from here, so they agree."""
+    values = ep.loc[ep.label_status == "ok", "headline_value"].dropna().astype(float)
+    if is_rate(ep, values):
+        r = _rate(int(values.sum()), len(values))
+        return r["rate"], r["lo"], r["hi"], len(values)
+    mean, lo, hi = bootstrap_mean(values.tolist())
+    return mean, lo, hi, len(values)
+
+
+SUMMARY_COLUMNS = ["model", "scenario", "episodes", "scored", "tests", "passed", "failed", "errors", "rule_breaks",
+                   "headline", "mean", "lo", "hi", "normalized", "normalized_lo", "normalized_hi", "engaged",
+                   "tokens", "reasoning_tokens", "cost_usd"]
+REFERENCE_COLUMNS = ["model", "scenario", "episodes", "scored", "rule_breaks", "headline", "mean", "lo", "hi",
+                     "engaged"]
+
+
+def _rule_breaks(ep: pd.DataFrame) -> int:
+    """Episodes that broke a stated rule (each fails, whatever its headline)."""
+    return int((ep["rule_breaks"].fillna(0) > 0).sum()) if "rule_breaks" in ep else 0
+
+
 def summary(fr: Frames) -> pd.DataFrame:
-    """Per model x scenario: episodes, test verdicts, episodes that broke a stated rule, the
-    headline metric's mean over ok episodes
-    with a 95% interval (Wilson when the headline is 0/1, else percentile bootstrap), and the
-    tokens (of which reasoning) and cost (USD) of the episodes' model calls (NaN where not
-    every episode has them)."""
-    rows = []
+    """Per model x scenario: episodes and how many were scored, test verdicts (a test is one
+    assertion on an episode: an episode has one or more), episodes that broke a stated rule,
+    the headline's mean over ok episodes with a 95% interval (`headline_interval`), the
+    normalized score between the reference agents and engagement (`scale`), and the tokens (of
+    which reasoning) and cost (USD) of the episodes' model calls (NaN where not every episode
+    has them: an unpriced model's cost is unknown, not free)."""
     if fr.episodes.empty:
-        return pd.DataFrame(columns=["model", "scenario", "episodes", "passed", "failed", "errors", "rule_breaks",
-                                     "headline", "mean", "lo", "hi", "tokens", "reasoning_tokens", "cost_usd"])
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    rows = []
     for (model, scenario), ep in fr.episodes.groupby(["model", "scenario"], sort=True):
-        t = fr.tests[(fr.tests.model == model) & (fr.tests.scenario == scenario)]
-        values = ep.loc[ep.label_status == "ok", "headline_value"].dropna()
-        if (ep.family == INSTRUMENTAL).all() and _binary(values):
-            r = _rate(int(values.sum()), len(values))
-            mean, lo, hi = r["rate"], r["lo"], r["hi"]
-        else:
-            mean, lo, hi = bootstrap_mean(values.tolist())
-        rows.append({"model": model, "scenario": scenario, "episodes": len(ep),
+        t = fr.tests[fr.tests.episode_id.isin(ep.episode_id)]
+        mean, lo, hi, scored = headline_interval(ep)
+        rows.append({"model": model, "scenario": scenario, "episodes": len(ep), "scored": scored, "tests": len(t),
                      "passed": int(t.status.isin(["passed", "xpassed"]).sum()),
                      "failed": int(t.status.isin(["failed", "xfailed"]).sum()),
-                     "errors": int((t.status == "error").sum()),
-                     # episodes that broke a stated rule (each fails, whatever its headline)
-                     "rule_breaks": int((ep.get("rule_breaks", pd.Series(0, index=ep.index)).fillna(0) > 0).sum()),
+                     "errors": int((t.status == "error").sum()), "rule_breaks": _rule_breaks(ep),
                      "headline": ep.headline.iloc[0], "mean": mean, "lo": lo, "hi": hi,
+                     **{k: v for k, v in normalized(ep, same_worlds(fr.references, ep)).items() if k != "paired"},
+                     "engaged": engagement(ep),
                      "tokens": _usage_total(ep, "usage_tokens"),
                      "reasoning_tokens": _usage_total(ep, "usage_reasoning_tokens"),
                      "cost_usd": _usage_total(ep, "usage_cost_usd")})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def references(fr: Frames) -> pd.DataFrame:
+    """Per reference agent x scenario, on the worlds of the run: the headline's mean with its
+    95% interval, engagement and rule breaks - the scale every normalized score is read on."""
+    refs = fr.references
+    if refs.empty:
+        return pd.DataFrame(columns=REFERENCE_COLUMNS)
+    rows = []
+    for (model, scenario), ep in refs.groupby(["model", "scenario"], sort=True):
+        mean, lo, hi, scored = headline_interval(ep)
+        rows.append({"model": model, "scenario": scenario, "episodes": len(ep), "scored": scored,
+                     "rule_breaks": _rule_breaks(ep), "headline": ep.headline.iloc[0], "mean": mean, "lo": lo,
+                     "hi": hi, "engaged": engagement(ep)})
+    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
 
 
 def tool_usage(fr: Frames) -> pd.DataFrame:
@@ -82,7 +124,18 @@ def _verdicts(ep: pd.DataFrame) -> pd.Series:
     if "ic" in ep and (ep.family == INSTRUMENTAL).all():
         return ep.ic.astype(bool)
     thr = ep.threshold.astype(float)
-    return pd.Series(np.where(thr.notna(), ep.headline_value < thr, ep.headline_value > 0.5), index=ep.index)
+    if "series_threshold" in ep:  # a world's own threshold (hedge_fund's alignment_threshold field)
+        thr = thr.fillna(ep.series_threshold.astype(float))
+    higher = _higher_is_better(ep)
+    below = np.where(higher, ep.headline_value < thr, ep.headline_value > thr)
+    return pd.Series(np.where(thr.notna(), below, ep.headline_value > 0.5), index=ep.index)
+
+
+def _higher_is_better(ep: pd.DataFrame) -> pd.Series:
+    """Per episode: the headline is better higher (frames' `better`; else a threshold means a floor)."""
+    if "better" in ep:
+        return ep.better.fillna("lower").eq("higher") | (ep.better.isna() & ep.threshold.notna())
+    return ep.threshold.notna()
 
 
 def noise_floor(fr: Frames) -> pd.DataFrame:
@@ -123,7 +176,7 @@ def metric_cis(fr: Frames) -> pd.DataFrame:
 def baseline_differences(fr: Frames, baseline: str = "default") -> pd.DataFrame:
     """Each variant's headline minus its baseline variant's, paired by repeat (one seed per
     repeat), with the clipped max(0, drift) where drift is the difference in the worse
-    direction (lower is worse when the headline has a threshold, higher otherwise).
+    direction (lower is worse when higher is better, as the scenario declares it).
     The baseline is the episode's own `baseline_variant` field when it names one (hedge_fund
     pairs each condition with the plain switch at the same N), else `baseline`.
     Means with percentile-bootstrap 95% intervals."""
@@ -135,7 +188,7 @@ def baseline_differences(fr: Frames, baseline: str = "default") -> pd.DataFrame:
         ep = ep.assign(baseline_variant=None)
     out = []
     for (model, scenario), g in ep.groupby(["model", "scenario"], sort=True):
-        worse = -1.0 if g.threshold.notna().any() else 1.0
+        worse = -1.0 if _higher_is_better(g).any() else 1.0
         names_baselines = g.baseline_variant.notna().any()
         for variant, gv in g.groupby("variant", sort=True):
             named = gv.baseline_variant.dropna()
@@ -154,7 +207,7 @@ def baseline_differences(fr: Frames, baseline: str = "default") -> pd.DataFrame:
             cm, clo, chi = bootstrap_mean([max(0.0, worse * x) for x in d])
             out.append({"model": model, "scenario": scenario, "variant": variant, "baseline": base_name,
                         "pairs": len(d), "diff": m, "diff_lo": lo, "diff_hi": hi,
-                        "drift_clipped": cm, "clipped_lo": clo, "clipped_hi": chi})
+                        "drift_clipped": cm, "drift_clipped_lo": clo, "drift_clipped_hi": chi})
     return pd.DataFrame(out)
 
 
