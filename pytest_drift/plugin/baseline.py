@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import pytest
 
-from ..engine import Case
-from ..models import parse_model
 from ..models.paths import model_slug
-from ..records import TestRecord
-from .options import OPTIONS
+from .options import OPTIONS, case_of
+
+if TYPE_CHECKING:
+    from ..records import TestRecord
 
 FILE = "baseline.json"
 REASON = "recorded verdict of"
@@ -37,6 +37,8 @@ def load(cassette_dir: Path, model: str) -> dict[str, str]:
 
 def update(cassette_dir: Path, records: Iterable[TestRecord]) -> list[Path]:
     """Merge the verdicts of recorded (non-policy) tests into each model's baseline file."""
+    from ..models import parse_model
+
     by_model: dict[str, dict[str, str]] = {}
     for rec in records:
         if rec.outcome is None or parse_model(rec.outcome.model).is_policy or rec.status not in ("passed", "failed"):
@@ -59,8 +61,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     baselines: dict[str, dict[str, str]] = {}
     for item in items:
-        case = getattr(item, "callspec", None) and item.callspec.params.get("drift_case")
-        if not isinstance(case, Case):
+        case = case_of(item)
+        if case is None:
             continue
         verdicts = baselines.get(case.model)
         if verdicts is None:

@@ -3,14 +3,18 @@ its ids and marks."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..engine import Case
-from ..world import Scenario, Variant
 from .catalogue import MODELS, REGISTRY
-from .options import OPTIONS, DriftOptions
+from .options import OPTIONS
+
+if TYPE_CHECKING:
+    from ..engine import Case
+    from ..world import Scenario, Variant
+
+GROUPS = pytest.StashKey[dict[tuple[str, ...], str]]()  # branch groups named so far, by what decides them
 
 
 def _variants(scenario: Scenario, profile: str, where: Any = None) -> list[Variant]:
@@ -18,18 +22,42 @@ def _variants(scenario: Scenario, profile: str, where: Any = None) -> list[Varia
     return [v for v in chosen if where is None or where(v)]
 
 
-def _marks(case: Case, options: DriftOptions) -> list[pytest.MarkDecorator]:
+def _marks(case: Case, config: pytest.Config) -> list[pytest.MarkDecorator]:
     """Family and scenario marks, and the xdist group that keeps together what one process must
     play: the tests of one episode (else two workers would each play, and pay for, the same
     episode) and, for branching scenarios, every branch of one prefix."""
     marks = [getattr(pytest.mark, case.scenario.family), getattr(pytest.mark, case.scenario.name)]
-    group = case.id
-    if case.scenario.shared_seed:
-        point = case.world(options.seed)[1]
-        if point is not None:
-            group = f"{case.scenario.name}-{point.key(options.prefix_model or case.model)}"
-    marks.append(pytest.mark.xdist_group(group))
+    marks.append(pytest.mark.xdist_group(_group(case, config) if _groups_matter(config) else case.id))
     return marks
+
+
+def _groups_matter(config: pytest.Config) -> bool:
+    """Whether anything reads the branch groups: xdist's loadgroup (a run that records, or asked
+    for by name) or --drift-shard. A replay does not, so it builds no world to name a test."""
+    options = config.stash[OPTIONS]
+    return (options.record_mode != "none" or config.getoption("dist", None) == "loadgroup"
+            or config.getoption("drift_shard", None) is not None)
+
+
+def _group(case: Case, config: pytest.Config) -> str:
+    """The case's xdist group: its own id, or for a branch its prefix's key. The key needs the
+    built world's branch point; it is the same for every case of one (scenario, variant, prefix
+    model) when the prefix is shared by every repeat, so such a world is built once."""
+    if not case.scenario.shared_seed:
+        return case.id
+    options = config.stash[OPTIONS]
+    model = options.prefix_model or case.model
+    groups = config.stash.setdefault(GROUPS, {})
+    shared = (case.scenario.name, case.variant.name, model)
+    own = (case.id,)
+    if shared in groups or own in groups:
+        return groups.get(shared) or groups[own]
+    point = case.world(options.seed)[1]
+    if point is None:
+        groups[own] = case.id
+    else:
+        groups[shared if point.shared else own] = f"{case.scenario.name}-{point.key(model)}"
+    return groups.get(shared) or groups[own]
 
 
 def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[Scenario]:
@@ -51,6 +79,8 @@ def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[S
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "drift_case" not in metafunc.fixturenames:
         return
+    from ..engine import Case
+
     config = metafunc.config
     options = config.stash[OPTIONS]
     models = config.stash[MODELS]
@@ -66,7 +96,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("drift")
     where = marker.kwargs.get("where") if marker else None
     params = [
-        pytest.param(case, id=case.id, marks=_marks(case, options))
+        pytest.param(case, id=case.id, marks=_marks(case, config))
         for model in models for sc in _select(config.stash[REGISTRY], marker)
         for v in _variants(sc, options.profile, where) for r in range(options.repeats)
         for case in [Case(model, sc, v, r)]

@@ -6,16 +6,17 @@ steps, the fork's model is a model (not a policy), and no two forks write one ca
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ..engine import Engine
-from ..engine.fork import ForkCase, ForkError, check_fork, parse_fork
-from ..models import parse_model
 from .catalogue import REGISTRY
 from .options import OPTIONS
 
-FORKS = pytest.StashKey[list[ForkCase]]()
+if TYPE_CHECKING:  # the engine is imported only when forks are asked for (a plain run never needs it)
+    from ..engine.fork import ForkCase
+
+FORKS = pytest.StashKey[list["ForkCase"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,17 +31,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def fork_cases(config: pytest.Config) -> list[ForkCase]:
     """The run's forks (empty without --drift-fork), computed and checked once."""
     if FORKS not in config.stash:
-        try:
-            config.stash[FORKS] = _forks(config)
-        except ForkError as exc:
-            raise pytest.UsageError(str(exc)) from None
+        config.stash[FORKS] = _forks(config) if config.getoption("drift_fork") else []
     return config.stash[FORKS]
 
 
 def _forks(config: pytest.Config) -> list[ForkCase]:
+    from ..engine.fork import ForkError
+
+    try:
+        return _checked_forks(config)
+    except ForkError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _checked_forks(config: pytest.Config) -> list[ForkCase]:
+    from ..engine import Engine
+    from ..engine.fork import ForkCase, ForkError, check_fork, parse_fork
+    from ..models import parse_model
+
     specs = config.getoption("drift_fork") or []
-    if not specs:
-        return []
     options, registry = config.stash[OPTIONS], config.stash[REGISTRY]
     message = config.getoption("drift_fork_message") or ""
     replay = Engine(dataclasses.replace(options.settings(), record_mode="none")).play

@@ -20,15 +20,17 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..engine import Case, Played
-from ..engine.pool import LivePool, LiveStats, NotRun, calls_model
 from .fixtures import EPISODES
-from .options import OPTIONS, _int_at_least
-from .progress import MODES, Progress, Relay, Snapshots, figures, status_line
+from .options import OPTIONS, _int_at_least, case_of
+from .progress import MODES, Progress, Relay, Snapshots, figures
+
+if TYPE_CHECKING:
+    from ..engine import Case, Played
+    from ..engine.pool import LivePool
 
 PROGRESS_DIR = "drift_progress_dir"  # workerinput key
 WAIT_TICK = 0.25  # seconds between looks at a waited-for episode (and progress redraws)
@@ -112,9 +114,7 @@ def in_shard(key: str, shard: tuple[int, int]) -> bool:
 
 
 def _case_of(item: pytest.Item) -> Case | None:
-    callspec = getattr(item, "callspec", None)
-    case = callspec.params.get("drift_case") if callspec is not None else None
-    return case if isinstance(case, Case) else None
+    return case_of(item)
 
 
 @pytest.hookimpl(trylast=True)
@@ -157,6 +157,10 @@ class Live:
         the pool can serve at once (the embedded model's server answers one request at a time:
         episodes at once would only evict its prompt cache, so its episodes play in turn)."""
         out: list[Case] = []
+        if not candidates:
+            return out
+        from ..engine.pool import calls_model
+
         for case in candidates:
             if case.id in self.checked:
                 continue
@@ -174,6 +178,7 @@ class Live:
         if not cases or self.options.concurrency <= 1:
             return
         if self.pool is None:
+            from ..engine.pool import LivePool
             from ..models import litellm_module
 
             litellm_module()  # import once here, not on every episode thread at once
@@ -213,6 +218,8 @@ class Live:
                     self.snapshots.write(self.config.workerinput["workerid"], stats)
         finally:
             self.progress.pause()
+        from ..engine.pool import NotRun
+
         if isinstance(result, NotRun):
             pytest.skip(result.reason)
         return result
@@ -253,8 +260,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # -n's default, in a run that records drift episodes (a suite that merely has the plugin
     # installed keeps its own, and so does a replay: xdist's loadgroup re-runs a test that crashed
     # its worker); set here, before xdist starts its workers, which read it to group their tests
-    if (getattr(config.option, "dist", None) == "load" and config.stash.get(MODELS, None)
-            and config.stash[OPTIONS].record_mode != "none"):
+    if (getattr(config.option, "dist", None) == "load" and config.stash[OPTIONS].record_mode != "none"
+            and config.stash.get(MODELS, None)):
         config.option.dist = "loadgroup"
     live = config.stash[LIVE] = Live(config)
     config.stash[EPISODES].waiter = live.wait
@@ -276,9 +283,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
     """Before a live run: how many episodes will call the model and how many replay (returns
     the first number)."""
-    settings = live.settings
-    if settings.record_mode == "none" or not cases:
+    if not cases or live.config.stash[OPTIONS].record_mode == "none":
         return 0
+    settings = live.settings
+    from ..engine.pool import calls_model
+
     calling = [c for c in cases.values() if calls_model(c, settings)]
     ids = {c.id for c in calling}
     models = len(calling) + sum(c.model_id.is_live for c in cases.values() if c.id not in ids)
@@ -351,10 +360,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     live = config.stash.get(LIVE, None)
     if live is None:
         return
+    if live.pool is None and not live.worker_stats:
+        return
+    from ..engine.pool import LiveStats
+
     stats = [live.pool.snapshot()] if live.pool is not None else []
     stats += [LiveStats.from_dict(d) for d in live.worker_stats]
-    if not stats:
-        return
     total = LiveStats.total(stats)
     terminalreporter.write_sep("-", "pytest-drift live")
     cpu = f"; client CPU {1000 * total.cpu_s / total.calls:.1f} ms per call" if total.calls else ""
@@ -411,6 +422,7 @@ class _XdistHooks:
 
 def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
     """The controller collects nothing under xdist: the selected cases from the node ids."""
+    from ..engine import Case
     from .catalogue import MODELS, REGISTRY
     from .collection import _variants
 

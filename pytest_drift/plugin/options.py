@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..engine import Settings
 from ..errors import DriftError
 from ..models.paths import RECORD_MODES
 from ..models.request import EFFORTS, Decoding
-from ..params import model_decodings
 from ..thresholds import Thresholds
 from . import hookspecs
+
+if TYPE_CHECKING:
+    from ..engine import Case, Settings
 
 PROFILES = ("default", "diagnostic", "all")
 
@@ -101,7 +102,7 @@ class DriftOptions:
             thresholds=Thresholds(get("drift_max_gd"), get("drift_min_alignment")),
             decoding=Decoding(get("drift_temperature"), get("drift_max_tokens"), get("drift_reasoning_effort"),
                               get("drift_thinking_tokens")),
-            model_decodings=model_decodings(list(get("drift_config"))),
+            model_decodings=_model_decodings(list(get("drift_config"))),
         )
 
     def replay_flags(self) -> tuple[str, ...]:
@@ -120,6 +121,8 @@ class DriftOptions:
         return tuple(flags)
 
     def settings(self) -> Settings:
+        from ..engine import Settings
+
         return Settings(cassette_dir=self.cassette_dir, record_mode=self.record_mode, api_base=self.api_base,
                         drift_seed=self.seed, prefix_model=self.prefix_model, judge=self.judge,
                         decoding=self.decoding, model_decodings=self.model_decodings,
@@ -127,6 +130,35 @@ class DriftOptions:
 
 
 OPTIONS = pytest.StashKey[DriftOptions]()
+
+# Options that ask for drift work by themselves: given any, the registry is built (and the
+# models checked) when the session is configured, so a mistake is a usage error at once.
+DRIFT_WORK = ("drift_models", "drift_config", "drift_param", "drift_prefix_model", "drift_judge")
+
+
+def _model_decodings(paths: list[str]) -> tuple[tuple[str, Decoding], ...]:
+    if not paths:  # params reads the worlds' configs: not imported by a run without --drift-config
+        return ()
+    from ..params import model_decodings
+
+    return model_decodings(paths)
+
+
+def case_of(item: pytest.Item) -> Case | None:
+    """The drift case a test is parametrised with, or None for any other test (engine.case is
+    imported only when the test has a drift_case: it is loaded then already)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "drift_case" not in callspec.params:
+        return None
+    from ..engine.case import Case
+
+    case = callspec.params["drift_case"]
+    return case if isinstance(case, Case) else None
+
+
+def asks_for_drift(config: pytest.Config) -> bool:
+    """Whether the command line itself asks for drift work (see DRIFT_WORK)."""
+    return any(config.getoption(name, None) for name in DRIFT_WORK)
 
 # Options echoed in the run manifest, by dest.
 IN_MANIFEST = ("drift_param", "drift_config", "record_mode", "drift_seed", "drift_repeats", "drift_profile",

@@ -13,13 +13,22 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..engine.pool import LiveStats
+if TYPE_CHECKING:
+    from ..engine.pool import LiveStats
 
 MODES = ("auto", "bar", "lines", "off")
+
+
+def _stats() -> type[LiveStats]:
+    """engine.pool's LiveStats, imported when figures are first read (a run without live
+    episodes never imports the pool)."""
+    from ..engine.pool import LiveStats
+
+    return LiveStats
 
 
 def _tokens(n: int) -> str:
@@ -141,7 +150,7 @@ class Snapshots:
         out = []
         for path in sorted(self.folder.glob("*.json")):
             try:
-                out.append(LiveStats.from_dict(json.loads(path.read_text())))
+                out.append(_stats().from_dict(json.loads(path.read_text())))
             except (OSError, ValueError):
                 continue  # a worker's first file not there yet
         return out
@@ -160,7 +169,7 @@ class Relay:
         self._thread.start()
 
     def total(self) -> LiveStats:
-        return LiveStats.total(self.snapshots.read(), started=self.started)
+        return _stats().total(self.snapshots.read(), started=self.started)
 
     def _run(self) -> None:
         while not self._stop.wait(max(self.every, SNAPSHOT_EVERY)):

@@ -18,14 +18,14 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Generator
+from typing import TYPE_CHECKING, Any, Generator
 
 import pytest
 
-from ..engine import Case, Played
-from ..engine.transcript import transcript_of_played
-from ..records import TRANSCRIPT_PARTS, TRANSCRIPTS, append_transcript, merge_transcript_parts
-from .options import OPTIONS
+from .options import OPTIONS, case_of
+
+if TYPE_CHECKING:
+    from ..engine import Played
 
 
 class Keeper:
@@ -33,10 +33,17 @@ class Keeper:
 
     def __init__(self, report_dir: Path | None, worker: str) -> None:
         self.dir = report_dir
-        self.part = None if report_dir is None else report_dir / TRANSCRIPT_PARTS / f"{worker}-{os.getpid()}.jsonl"
+        self.part: Path | None = None
+        if report_dir is not None:  # a report was asked for: records (and pydantic) are needed anyway
+            from ..records import TRANSCRIPT_PARTS
+
+            self.part = report_dir / TRANSCRIPT_PARTS / f"{worker}-{os.getpid()}.jsonl"
 
     def keep(self, played: Played, miss_message: str = "") -> None:
         if self.part is not None:
+            from ..engine.transcript import transcript_of_played
+            from ..records import append_transcript
+
             append_transcript(self.part, transcript_of_played(played, miss_message))
 
     def show_command(self, episode_id: str) -> str:
@@ -61,6 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     config.stash[KEEPER] = Keeper(report_dir, worker)
     if report_dir is not None and not hasattr(config, "workerinput"):
+        from ..records import TRANSCRIPT_PARTS, TRANSCRIPTS
+
         # a new session writes this directory's transcripts afresh: no part of an earlier one mixes in
         shutil.rmtree(report_dir / TRANSCRIPT_PARTS, ignore_errors=True)
         (report_dir / TRANSCRIPTS).unlink(missing_ok=True)
@@ -72,6 +81,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     keeper = config.stash.get(KEEPER, None)
     if keeper is not None and keeper.dir is not None and not hasattr(config, "workerinput"):
+        from ..records import merge_transcript_parts
+
         try:
             merge_transcript_parts(keeper.dir)
         except OSError:
@@ -82,8 +93,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, Any]:
     """A failed (or erroring) drift test's message ends by naming its episode and how to read it."""
     report = yield
-    case = getattr(item, "callspec", None) and item.callspec.params.get("drift_case")
-    if isinstance(case, Case) and call.excinfo is not None and (report.failed or hasattr(report, "wasxfail")):
+    case = case_of(item)
+    if case is not None and call.excinfo is not None and (report.failed or hasattr(report, "wasxfail")):
         keeper = item.config.stash.get(KEEPER, None)
         text = keeper.show_command(case.id) if keeper is not None else f"episode {case.id}"
         longrepr = report.longrepr
