@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
-from .litellm_import import litellm_module  # noqa: F401 - re-exported
+from .litellm_import import completion, litellm_module  # noqa: F401 - litellm_module re-exported
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .recorded import settings_change
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
@@ -150,7 +150,7 @@ class LiteLLMCaller:
         live = lambda: not (replay or played_count() > played)  # noqa: E731
         try:
             response, attempts = call_with_retries(
-                lambda: litellm.completion(**kwargs), limit=provider_limit(self.model, self.api_base, self.max_in_flight),
+                lambda: completion(litellm, kwargs), limit=provider_limit(self.model, self.api_base, self.max_in_flight),
                 policy=retry_policy(), kind_of=_kind, headers_of=_headers, wait=not replay)
         except GaveUp as gave_up:
             a = gave_up.attempts
