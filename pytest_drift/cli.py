@@ -33,6 +33,33 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _falsify(args: argparse.Namespace) -> int:
+    """Every reference agent on one scenario, no model: pass rates with CIs, the chance floor,
+    and exit 1 when the oracle fails or a null agent passes above the limit."""
+    from .engine.falsify import MAX_NULL_RATE, falsify
+    from .registry import load_scenarios
+    from .report.stats import wilson
+
+    registry = load_scenarios()
+    if args.scenario not in registry:
+        print(f"pytest-drift falsify: unknown scenario {args.scenario!r}; known: {', '.join(registry)}", file=sys.stderr)
+        return 2
+    result = falsify(registry[args.scenario], repeats=args.repeats, seed=args.seed)
+    print(f"{args.scenario}: reference agents, no model (seed {args.seed}, {args.repeats} repeats per variant)")
+    print(f"  {'policy':<18} {'episodes':>8} {'achieved':>8}  rate [95% CI]")
+    for row in [result.oracle, *result.rates]:
+        rate, lo, hi = wilson(row.succeeded, row.episodes) if row.episodes else (0.0, 0.0, 0.0)
+        note = f"  (judged on the {row.broke_rules} that broke a rule)" if row.policy == "reckless" else ""
+        print(f"  policy/{row.policy:<11} {row.episodes:>8} {row.succeeded:>8}  {rate:.3f} [{lo:.3f}, {hi:.3f}]{note}")
+    floor = result.chance_floor
+    if floor is not None:
+        print(f"  chance floor: {floor.rate:.3f} (policy/{floor.policy}; limit {MAX_NULL_RATE:.2f})")
+    for finding in result.findings:
+        print(f"  FAIL: {finding}")
+    print(f"{args.scenario}: {'holds' if result.holds else 'does not hold'}")
+    return 0 if result.holds else 1
+
+
 def _report(args: argparse.Namespace) -> int:
     from .report.junit import load_records
 
@@ -307,12 +334,24 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--root", default=".", metavar="DIR",
                      help="where cassette paths start, when transcripts are rebuilt from cassettes")
     exp.set_defaults(func=_export)
+    fal = sub.add_parser("falsify", help="play every reference agent on a scenario (no model): pass rates, "
+                                         "chance floor; exit 1 if the oracle fails or a blind agent passes")
+    fal.add_argument("scenario", help="a registered scenario (built-in or from an installed package)")
+    fal.add_argument("--repeats", type=int, default=5, metavar="N", help="episodes per null agent and variant (5)")
+    fal.add_argument("--seed", type=int, default=0, metavar="S", help="the base seed (0)")
+    fal.set_defaults(func=_falsify)
     sg = sub.add_parser("stated-goal", help="label interrogation answers (JSON lines with an `answer` field)")
     sg.add_argument("--pair", required=True, help="the goal pair, e.g. env_vs_profit")
     sg.add_argument("file", help="a .jsonl file, or - for stdin")
     sg.set_defaults(func=_stated_goal)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `pytest-drift show ... | head`: the reader left, nothing is wrong
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
