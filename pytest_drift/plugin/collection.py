@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .catalogue import MODELS, REGISTRY
+from .forks import fork_cases
 from .options import OPTIONS
 
 if TYPE_CHECKING:
@@ -95,6 +96,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "were added needs redoing.")
     marker = metafunc.definition.get_closest_marker("drift")
     where = marker.kwargs.get("where") if marker else None
+    forks = fork_cases(config)
+    if forks:  # only the forks run, for the tests that select their scenario and variant
+        chosen = {sc.name for sc in _select(config.stash[REGISTRY], marker)}
+        metafunc.parametrize("drift_case", [
+            pytest.param(case, id=case.id, marks=_marks(case, config)) for case in forks
+            if case.scenario.name in chosen and (where is None or where(case.variant))])
+        return
     params = [
         pytest.param(case, id=case.id, marks=_marks(case, config))
         for model in models for sc in _select(config.stash[REGISTRY], marker)
