@@ -21,12 +21,14 @@ SELECTION = "release_manager or (hedge_fund and env_vs_profit)"  # SmolLM2's rec
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped SmolLM2 cassettes replayed with a report and junit, then the report made from junit."""
+    """The shipped SmolLM2 cassettes replayed under xdist (the workers play the references) with
+    a report and junit, then the report made from junit (references played here)."""
     tmp = tmp_path_factory.mktemp("parity")
     done = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "evals"), "-q", "-p", "no:cacheprovider",
-                           "-k", SELECTION, "-o", "junit_family=legacy", "--junitxml", str(tmp / "j.xml"),
+                           "-n", "2", "-k", SELECTION, "-o", "junit_family=legacy", "--junitxml", str(tmp / "j.xml"),
                            "--drift-report", str(tmp / "session")], cwd=REPO, capture_output=True, text=True)
     assert "xfailed" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "played in" in done.stdout and "in the xdist workers" in done.stdout, done.stdout[-3000:]
     assert main(["report", str(tmp / "j.xml"), "-o", str(tmp / "junit"), "--root", str(REPO)]) == 0
     return tmp
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_drift import Outcome
-from pytest_drift.plugin.references import BackgroundReferences, ReferencePlayer, play_references, reference_settings
+from pytest_drift.plugin.references import (BackgroundReferences, ReferencePlayer, from_workers, play_references,
+                                            reference_settings)
 from pytest_drift.registry import load_scenarios
 from pytest_drift.world import episode_seed
 
@@ -59,4 +60,22 @@ def test_played_beside_the_run_the_same_as_at_its_end() -> None:
     beside = background.finish(outcomes)
     at_end = play_references(outcomes, REGISTRY, reference_settings(Path("cassettes"), 0))
     assert [o.to_json() for o in beside.outcomes] == [o.to_json() for o in at_end.outcomes]
-    assert beside.waited is not None and "which waited" in beside.summary()
+    assert beside.waited is not None and "end waited" in beside.summary()
+
+
+def test_the_workers_references_merge_once_and_what_none_covered_is_played_here() -> None:
+    """Two xdist workers saw one world each, and both saw `default` (both played it): one copy
+    each is kept; `noisy_signals`, whose worker crashed before its end, is played here."""
+    import json
+
+    worlds = [run_outcome("m", "release_manager", v) for v in ("default", "hidden_panels", "noisy_signals")]
+    settings = reference_settings(Path("cassettes"), 0)
+
+    def worker(*seen: Outcome) -> str:
+        refs = play_references(seen, REGISTRY, settings)
+        return json.dumps({"outcomes": [o.to_json() for o in refs.outcomes], "skipped": {}, "seconds": 1.0})
+
+    refs = from_workers([worker(worlds[0]), worker(worlds[0], worlds[1])], worlds, ReferencePlayer(REGISTRY, settings))
+    keys = sorted((o.model, o.variant) for o in refs.outcomes)
+    assert keys == sorted((f"policy/{p}", w.variant) for p in ("oracle", "random", "reckless") for w in worlds)
+    assert refs.seconds > 2.0 and "in the xdist workers" in refs.summary()

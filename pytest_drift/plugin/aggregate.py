@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
+from ..outcome import Outcome
+from ..records import (MANIFEST_PROPERTY, MESSAGE_PROPERTY, NODEID_PROPERTY, PROPERTY, TRANSCRIPTS, Status,
+                       TestRecord, clean_message, write_jsonl)
+from ..registry import scenario_hashes
 from . import baseline
 from .catalogue import REGISTRY
 from .options import OPTIONS, manifest_options
-
-if TYPE_CHECKING:  # records and outcome (pydantic) are imported once a drift test reports
-    from ..outcome import Outcome
-    from ..records import Status, TestRecord
 
 
 def _status(report: Any) -> Status | None:
@@ -32,8 +32,6 @@ def _status(report: Any) -> Status | None:
 
 def _message(report: Any) -> str:
     """What a failed test said: the exception's text, else the whole report text, shortened."""
-    from ..records import clean_message
-
     crash = getattr(report.longrepr, "reprcrash", None)
     text = getattr(crash, "message", None) or getattr(report, "longreprtext", "") or ""
     return clean_message(text)
@@ -46,11 +44,6 @@ class Collector:
         self.records: dict[str, TestRecord] = {}
 
     def add_report(self, report: Any) -> None:
-        if not getattr(report, "user_properties", None) and report.nodeid not in self.records:
-            return  # not a drift test: a drift test's reports carry its outcome from setup on
-        from ..outcome import Outcome
-        from ..records import PROPERTY, TestRecord
-
         props = dict(getattr(report, "user_properties", []) or [])
         text = props.get(PROPERTY)
         status = _status(report)
@@ -78,20 +71,27 @@ class Aggregator:
         self.written: list[Path] = []
         self.report_error = ""
         self.references_note = ""
-        self.background: Any = None  # the reference agents' player, from the first outcome on
+        self.background: Any = None  # the reference agents' thread (one process), from the first outcome on
+        self.worker_references: list[str] = []  # what each xdist worker played (references.WorkerReferences)
 
     def _feed_references(self, outcome: Outcome) -> None:
-        """The reference agents play each new world on a thread as the run's outcomes arrive
-        (only when a report will be written and they were not declined)."""
-        options = self.config.stash[OPTIONS]
-        if not options.report or self.config.getoption("drift_no_references"):
+        """In a single process the reference agents play each new world on a thread as the run's
+        outcomes arrive; under xdist each worker plays its own worlds at its end."""
+        if not _wants_references(self.config) or _distributed(self.config):
             return
         if self.background is None:
-            from .references import BackgroundReferences, ReferencePlayer, reference_settings
+            from .references import BackgroundReferences
 
-            self.background = BackgroundReferences(ReferencePlayer(
-                self.config.stash[REGISTRY], reference_settings(options.cassette_dir, options.seed)))
+            self.background = BackgroundReferences(_player(self.config))
         self.background.add(outcome)
+
+    @pytest.hookimpl(optionalhook=True)  # xdist's: a worker is done, with what it handed over
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        from .references import WORKER_OUTPUT
+
+        text = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if text:
+            self.worker_references.append(text)
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml finalises the test case: its properties go with it
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -112,8 +112,6 @@ class Aggregator:
         rec = self.collector.records.get(report.nodeid)
         if rec is None or rec.outcome is None:
             return
-        from ..records import MESSAGE_PROPERTY, NODEID_PROPERTY
-
         report.user_properties.append((NODEID_PROPERTY, report.nodeid))
         if rec.message:
             report.user_properties.append((MESSAGE_PROPERTY, rec.message))
@@ -124,10 +122,6 @@ class Aggregator:
         if options.update_baseline:
             baseline.update(options.cassette_dir, self.collector.drift_records())
         records = self.collector.drift_records()
-        if not records and not options.report:
-            return
-        from ..records import MANIFEST_PROPERTY, write_jsonl
-
         if not records or not (options.report or _junit(self.config)):
             if options.report:
                 write_jsonl(records, options.report / "outcomes.jsonl")
@@ -148,8 +142,6 @@ class Aggregator:
     def _manifest(self, frames: Any) -> dict[str, Any]:
         from ..report import manifest_for
 
-        from ..registry import scenario_hashes
-
         config = self.config
         hashes = scenario_hashes(config.stash[REGISTRY], frames.episodes.scenario.unique().tolist()
                                  if not frames.episodes.empty else [])
@@ -157,10 +149,17 @@ class Aggregator:
                             command=["pytest", *config.invocation_params.args], scenario_hashes=hashes)
 
     def _references(self, records: list[TestRecord]) -> list[Outcome]:
-        """The reference agents on the run's worlds (plugin.references), unless declined."""
-        if self.background is None:
+        """The reference agents on the run's worlds (plugin.references), unless declined: from
+        the xdist workers (any world none of them covered played here), or the thread's."""
+        if not _wants_references(self.config):
             return []
-        refs = self.background.finish([r.outcome for r in records if r.outcome is not None])
+        from .references import from_workers
+
+        run = [r.outcome for r in records if r.outcome is not None]
+        if self.background is not None:
+            refs = self.background.finish(run)
+        else:
+            refs = from_workers(self.worker_references, run, _player(self.config))
         self.references_note = refs.summary()
         return refs.outcomes
 
@@ -181,8 +180,6 @@ class Aggregator:
         out = self.config.stash[OPTIONS].report
         if out:
             terminalreporter.write_line(f"outcomes: {out / 'outcomes.jsonl'}")
-            from ..records import TRANSCRIPTS
-
             if (out / TRANSCRIPTS).is_file():
                 terminalreporter.write_line(f"transcripts: {out / TRANSCRIPTS} (pytest-drift show EPISODE_ID {out})")
             if self.references_note:
@@ -205,6 +202,23 @@ def _junit(config: pytest.Config) -> Any:
     return config.stash.get(xml_key, None)
 
 
+def _wants_references(config: pytest.Config) -> bool:
+    """A report will be written and the reference agents were not declined."""
+    return bool(config.stash[OPTIONS].report) and not config.getoption("drift_no_references")
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """xdist runs the tests in workers (-n N with N > 0)."""
+    return getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "numprocesses", 0))
+
+
+def _player(config: pytest.Config) -> Any:
+    from .references import ReferencePlayer, reference_settings
+
+    options = config.stash[OPTIONS]
+    return ReferencePlayer(config.stash[REGISTRY], reference_settings(options.cassette_dir, options.seed))
+
+
 def _manifest_options(config: pytest.Config) -> dict[str, Any]:
     return {**manifest_options(config), "drift_no_references": config.getoption("drift_no_references")}
 
@@ -223,6 +237,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller (or the only process) aggregates
         aggregator = config.stash[AGGREGATOR] = Aggregator(config)
         config.pluginmanager.register(aggregator, "drift-aggregator")
+    elif _wants_references(config):  # a worker plays the references of its own worlds at its end
+        from .references import WorkerReferences
+
+        config.pluginmanager.register(WorkerReferences(config, lambda: _player(config)), "drift-worker-references")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

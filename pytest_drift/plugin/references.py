@@ -10,16 +10,18 @@ variant, repeat, seed), so both renderings get the same ones. Scripted episodes 
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..engine import Case, Engine, Settings
 from ..outcome import Outcome
+from ..records import PROPERTY
 from ..world import Scenario, reference_policy
 
 REFERENCES = ("oracle", "random", "reckless")  # the scale's top, its floor, and one breach of the rule
@@ -31,14 +33,16 @@ class References:
 
     outcomes: list[Outcome] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> episodes
-    seconds: float = 0.0  # spent playing them
-    waited: float | None = None  # played beside the run: what its end waited for them
+    seconds: float = 0.0  # spent playing them, wherever they were played
+    waited: float | None = None  # what the session's end waited for them, when they were played beside it
+    where: str = ""  # where they were played, when not at the end of this process
 
     def summary(self) -> str:
         why = "; ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
-        when = "" if self.waited is None else f" beside the run, which waited {self.waited:.1f} s for them at its end"
+        where = f" {self.where}" if self.where else ""
+        waited = "" if self.waited is None else f"; the session's end waited {self.waited:.1f} s for them"
         return (f"{len(self.outcomes)} reference episodes ({', '.join('policy/' + p for p in REFERENCES)}) "
-                f"played in {self.seconds:.1f} s{when}" + (f"; not played: {why}" if why else ""))
+                f"played in {self.seconds:.1f} s{where}{waited}" + (f"; not played: {why}" if why else ""))
 
 
 def _case(o: Outcome, policy: str, registry: Mapping[str, Scenario], drift_seed: int) -> Case | str:
@@ -112,9 +116,9 @@ class ReferencePlayer:
 
 
 class BackgroundReferences:
-    """A ReferencePlayer on a thread of its own, fed outcomes while the session runs: under
-    xdist the controller is idle while the workers play, so most references are done by the
-    end. `finish` waits for the rest."""
+    """A ReferencePlayer on a thread of its own, fed outcomes while a single-process session
+    runs: the thread uses the time the session waits (a live model's replies); `finish` waits
+    for the rest."""
 
     def __init__(self, player: ReferencePlayer) -> None:
         self.player = player
@@ -139,8 +143,71 @@ class BackgroundReferences:
             self.queue.put(None)
             self.thread.join()
         refs = self.player.result(run)
-        refs.waited = time.perf_counter() - start
+        refs.waited, refs.where = time.perf_counter() - start, "on a thread beside the run"
         return refs
+
+
+WORKER_OUTPUT = "drift_references"  # an xdist worker's references, for the controller (workeroutput)
+
+
+class WorkerReferences:
+    """In an xdist worker: the references of the worlds this worker played, played when its
+    last test is done and handed to the controller through `workeroutput` (JSON text). Each
+    worker plays its own share, so the one that finishes first uses the time the other still
+    runs; the controller's own process stays free to schedule tests (a thread there would
+    hold its GIL). A world two workers saw is played by both, the same way: the controller
+    keeps one."""
+
+    def __init__(self, config: Any, make_player: Callable[[], ReferencePlayer]) -> None:
+        self.config, self.make_player = config, make_player  # the registry is built after this plugin
+        self.worlds: dict[tuple[str, str, int], Outcome] = {}
+        self.seen: set[str] = set()
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.nodeid in self.seen:
+            return
+        text = dict(getattr(report, "user_properties", None) or []).get(PROPERTY)
+        if text is None:
+            return
+        self.seen.add(report.nodeid)
+        o = Outcome.from_json(text)
+        self.worlds.setdefault((o.scenario, o.variant, o.repeat), o)
+
+    def pytest_sessionfinish(self) -> None:
+        player = self.make_player()
+        for o in self.worlds.values():
+            player.play(o)
+        refs = player.result()
+        self.config.workeroutput[WORKER_OUTPUT] = json.dumps({
+            "outcomes": [o.to_json() for o in refs.outcomes], "skipped": dict(refs.skipped),
+            "seconds": refs.seconds})
+
+
+def from_workers(outputs: Iterable[str], run: Iterable[Outcome], player: ReferencePlayer) -> References:
+    """The workers' references, one per world and policy, and those of any world no worker
+    covered (a worker that crashed before its end) played here."""
+    played: dict[tuple[str, str, str, int], Outcome] = {}
+    skipped: Counter[str] = Counter()
+    seconds = 0.0
+    for text in outputs:
+        data = json.loads(text)
+        for line in data["outcomes"]:
+            o = Outcome.from_json(line)
+            played.setdefault((o.model, o.scenario, o.variant, o.repeat), o)
+        skipped.update(data["skipped"])
+        seconds += float(data["seconds"])
+    player.played.update(played)
+    start = time.perf_counter()
+    covered = {(s, v, r) for _, s, v, r in played}
+    given = list(run)
+    for o in given:
+        if (o.scenario, o.variant, o.repeat) not in covered:
+            player.play(o)
+    refs = player.result(given)
+    refs.skipped.update(skipped)
+    refs.seconds += seconds
+    refs.waited, refs.where = time.perf_counter() - start, "in the xdist workers, each after its last test"
+    return refs
 
 
 def _played(engine: Engine, case: Case, skipped: Counter[str]) -> Outcome | None:
