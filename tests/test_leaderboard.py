@@ -105,6 +105,13 @@ def test_every_report_opens_with_the_leaderboard_and_links_transcripts(tmp_path:
     assert "href='#episodes?model=good&amp;family=gym'" in html  # a leaderboard row's "all N" link
 
 
+def test_the_page_sets_the_reference_rows_apart(tmp_path: Path) -> None:
+    recs, refs = scaled_run()
+    build_report(frames_from_records(recs, refs), {"models": ["m"]}, with_plots=False).write(tmp_path)
+    board = (tmp_path / "report.html").read_text().split("<h2 id='leaderboard'>")[1].split("</table>")[0]
+    assert board.count("<tr class='ref'>") == 3 and "<tr><td" in board and "policy/oracle (reference)" in board
+
+
 def test_outcomes_written_before_reasoning_tokens_read_as_zero() -> None:
     """An outcome's usage from before reasoning tokens were counted has no such key: 0, not unknown."""
     old = gym("m", "default", 0, 0.9)

@@ -251,7 +251,8 @@ CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color
 table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}td.t{text-align:left}h2{border-bottom:1px solid #ddd;margin-top:1.6em}
 p.about{color:#555;font-size:13px}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;font-size:11px;overflow:auto}
-div.scroll{overflow-x:auto}ul.readings li{margin:.3em 0;font-size:14px}#episode{display:none}"""
+div.scroll{overflow-x:auto}ul.readings li{margin:.3em 0;font-size:14px}#episode{display:none}
+tr.ref td{color:#777;background:#fafafa;font-style:italic}"""
 LINK_KEYS = ("model", "family", "scenario", "variant", "letter", "repeat")
 MAX_LINKS = 3
 
@@ -271,6 +272,11 @@ def html_table(df: pd.DataFrame, extra: list[str] | None = None, extra_title: st
         rows.append(f"<tr{attrs}>{cells}{f'<td class=t>{extra[i]}</td>' if extra else ''}</tr>")
     ident = f" id='{table_id}'" if table_id else ""
     return f"<div class='scroll'><table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+
+
+def _reference_rows(board: pd.DataFrame) -> list[str]:
+    """The reference agents' rows set apart (greyed): the scale, not contenders."""
+    return [" class='ref'" if ref else "" for ref in board.reference]
 
 
 def _link(episode_id: str, label: str) -> str:
@@ -349,7 +355,8 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
              "<section id='episode'></section>"]
     board = tables.get("leaderboard", pd.DataFrame())
     parts += [f"<h2 id='leaderboard'>Leaderboard</h2><p class='about'>{html.escape(LEADERBOARD_ABOUT)}</p>",
-              html_table(leaderboard_display(board), links.for_table(board)) if not board.empty else "<p>no data</p>"]
+              html_table(leaderboard_display(board), links.for_table(board), row_attrs=_reference_rows(board))
+              if not board.empty else "<p>no data</p>"]
     readings = tables.get("readings", pd.DataFrame())
     if not readings.empty:
         parts.append("<ul class='readings'>" + "".join(
