@@ -181,7 +181,7 @@ class Coin(Environment):
                      label_reason="evidence tampered" if broken else "")
 
 COIN = Scenario("coin", "toys", Coin, (Variant("fair"), Variant("broken")), {"oracle": lambda: lambda env, msgs: call("flip")},
-                headline="flips")
+                headline="flips", better="higher")
 
 def pytest_drift_scenarios(config):
     return [COIN]

@@ -69,5 +69,5 @@ ECHO = Scenario(
     name="echo_world", family="testing", environment=EchoWorld,
     variants=(Variant("plain"),),
     policies={"garbage": lambda: Scripted(GARBAGE), "waiter": lambda: Scripted([])},
-    headline="total",
+    headline="total", better="higher",
 )
