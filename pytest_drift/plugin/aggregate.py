@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..outcome import Outcome
-from ..records import (MANIFEST_PROPERTY, MESSAGE_PROPERTY, NODEID_PROPERTY, PROPERTY, TRANSCRIPTS, Status,
-                       TestRecord, clean_message, write_jsonl)
-from ..registry import scenario_hashes
 from . import baseline
 from .catalogue import REGISTRY
 from .options import OPTIONS, manifest_options
+
+if TYPE_CHECKING:  # records and outcome (pydantic) are imported once a drift test reports
+    from ..outcome import Outcome
+    from ..records import Status, TestRecord
 
 
 def _status(report: Any) -> Status | None:
@@ -32,6 +32,8 @@ def _status(report: Any) -> Status | None:
 
 def _message(report: Any) -> str:
     """What a failed test said: the exception's text, else the whole report text, shortened."""
+    from ..records import clean_message
+
     crash = getattr(report.longrepr, "reprcrash", None)
     text = getattr(crash, "message", None) or getattr(report, "longreprtext", "") or ""
     return clean_message(text)
@@ -44,6 +46,11 @@ class Collector:
         self.records: dict[str, TestRecord] = {}
 
     def add_report(self, report: Any) -> None:
+        if not getattr(report, "user_properties", None) and report.nodeid not in self.records:
+            return  # not a drift test: a drift test's reports carry its outcome from setup on
+        from ..outcome import Outcome
+        from ..records import PROPERTY, TestRecord
+
         props = dict(getattr(report, "user_properties", []) or [])
         text = props.get(PROPERTY)
         status = _status(report)
@@ -112,6 +119,8 @@ class Aggregator:
         rec = self.collector.records.get(report.nodeid)
         if rec is None or rec.outcome is None:
             return
+        from ..records import MESSAGE_PROPERTY, NODEID_PROPERTY
+
         report.user_properties.append((NODEID_PROPERTY, report.nodeid))
         if rec.message:
             report.user_properties.append((MESSAGE_PROPERTY, rec.message))
@@ -122,6 +131,10 @@ class Aggregator:
         if options.update_baseline:
             baseline.update(options.cassette_dir, self.collector.drift_records())
         records = self.collector.drift_records()
+        if not records and not options.report:
+            return
+        from ..records import MANIFEST_PROPERTY, write_jsonl
+
         if not records or not (options.report or _junit(self.config)):
             if options.report:
                 write_jsonl(records, options.report / "outcomes.jsonl")
@@ -141,6 +154,8 @@ class Aggregator:
 
     def _manifest(self, frames: Any) -> dict[str, Any]:
         from ..report import manifest_for
+
+        from ..registry import scenario_hashes
 
         config = self.config
         hashes = scenario_hashes(config.stash[REGISTRY], frames.episodes.scenario.unique().tolist()
@@ -180,6 +195,8 @@ class Aggregator:
         out = self.config.stash[OPTIONS].report
         if out:
             terminalreporter.write_line(f"outcomes: {out / 'outcomes.jsonl'}")
+            from ..records import TRANSCRIPTS
+
             if (out / TRANSCRIPTS).is_file():
                 terminalreporter.write_line(f"transcripts: {out / TRANSCRIPTS} (pytest-drift show EPISODE_ID {out})")
             if self.references_note:
