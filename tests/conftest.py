@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from openai_stub_server import StubServer  # noqa: E402
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "_hypothesis_pytestplugin"]  # hypothesis's: kept out of evals runs (pyproject addopts)
 
 
 @pytest.fixture
