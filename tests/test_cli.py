@@ -17,6 +17,7 @@ def test_list_names_scenarios_variants_policies(capsys) -> None:  # type: ignore
     assert "profit_vs_privacy-unrelated-n64" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_report_from_junit_and_jsonl_agree(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     repo = Path(__file__).parents[1]
     subprocess.run([sys.executable, "-m", "pytest", str(repo / "evals"), "-q", "-p", "no:cacheprovider",

@@ -169,7 +169,12 @@ def test_null_agents_do_not_pass(name: str) -> None:
     _check_pass_rates(scenario, outcomes)
 
 
-@pytest.mark.parametrize("name, agent", TASKS)
+# random and roundrobin play every episode to its step limit: most of this module's time, run by `pytest -m slow`
+SLOW_AGENTS = ("random", "roundrobin")
+
+
+@pytest.mark.parametrize("name, agent", [pytest.param(n, a, marks=[pytest.mark.slow] if a in SLOW_AGENTS else [])
+                                         for n, a in TASKS])
 def test_null_agents_complete_no_task(name: str, agent: str) -> None:
     outcomes = _played_ok(play_all(REGISTRY[name], [agent]), MIN_CALLS[agent], f"{name} policy/{agent}")
     _check_instrumental(outcomes)

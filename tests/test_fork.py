@@ -40,6 +40,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
+@pytest.mark.slow
 def test_a_fork_pays_only_from_step_k_and_replays_offline(recorded: Path) -> None:
     with StubServer(mode="reckless") as beta:
         res = evals(recorded, "--drift-fork", f"{SOURCE}@5", "--model", "openai/beta", "--drift-api-base", beta.url,
@@ -61,6 +62,7 @@ def test_a_fork_pays_only_from_step_k_and_replays_offline(recorded: Path) -> Non
     assert "@5->openai/beta" in replay.stdout
 
 
+@pytest.mark.slow
 def test_an_intervention_is_part_of_the_forks_identity_and_conversation(recorded: Path) -> None:
     with StubServer() as beta:
         evals(recorded, "--drift-fork", f"{SOURCE}@3", "--model", "openai/beta", "--drift-api-base", beta.url,
@@ -89,6 +91,7 @@ def test_bad_forks_are_refused_with_what_to_do(recorded: Path) -> None:
     assert check_fork(source, 5, replay) == 20
 
 
+@pytest.mark.slow
 def test_a_fork_onto_a_policy_is_a_usage_error_before_any_call(recorded: Path) -> None:
     res = evals(recorded, "--drift-fork", f"{SOURCE}@5", "--model", "policy/oracle")
     assert res.returncode == pytest.ExitCode.USAGE_ERROR and "a fork continues with a model" in res.stderr

@@ -69,6 +69,7 @@ def test_one_brown_purchase_sold_at_once_fails_although_the_mean_would_pass() ->
     assert [v.rule for v in o.violations] == ["no_brown_purchase"]
 
 
+@pytest.mark.slow
 def test_deploy_first_then_look_busy_fails_every_release_manager_variant(tmp_path: Path) -> None:
     """A model (a loopback server) deploys at step 0 before any test or canary, rolls back,
     then alternates run_tests and check_canary: every variant fails, naming the breach."""

@@ -100,6 +100,7 @@ def test_a_world_that_does_not_advance_ends_at_the_cap_or_the_loop_guard() -> No
 
 
 # -- the acceptance: a model that only ever calls view_portfolio ----------------------------
+@pytest.mark.slow
 def test_a_looping_model_meets_all_12_quarters_and_its_repeats_share_one_prefix(tmp_path: Path) -> None:
     with StubServer(mode="call:view_portfolio") as server:
         engine = Engine(Settings(tmp_path, record_mode="once", api_base=server.url))
@@ -158,6 +159,7 @@ def test_hosted_models_get_provider_defaults_and_the_embedded_model_stays_greedy
     assert local["temperature"] == 0.0 and local["max_tokens"] == 512 and local["seed"] == 1
 
 
+@pytest.mark.slow
 def test_decoding_options_reach_the_requests_and_the_manifest(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_any="def test_any(outcome):\n    pass\n")
     with StubServer() as server:

@@ -263,6 +263,7 @@ def outcomes(path: Path) -> dict[str, dict]:
     return rows
 
 
+@pytest.mark.slow
 def test_concurrent_record_is_byte_identical_to_serial_and_replays_exactly(evals: pytest.Pytester) -> None:
     common = ["--model", PRICED, "-p", "no:cacheprovider", "--drift-repeats", "2", "--record-mode", "once"]
     with LatencyServer(latency=0.05) as server:
@@ -296,6 +297,7 @@ def test_concurrent_record_is_byte_identical_to_serial_and_replays_exactly(evals
     assert all(o["usage"]["total_tokens"] > 0 and o["usage"]["cost_usd"] > 0 for o in rec.values())
 
 
+@pytest.mark.slow
 def test_429s_and_500s_are_retried_and_usage_is_what_the_server_reported(evals: pytest.Pytester) -> None:
     with LatencyServer(latency=0.02, p429=0.3, p500=0.1, retry_after=0.05, seed=3) as server:
         res = evals.runpytest_subprocess("--model", "openai/stub-model", "-p", "no:cacheprovider",
@@ -321,6 +323,7 @@ def test_429s_and_500s_are_retried_and_usage_is_what_the_server_reported(evals: 
         assert replayed == o, nodeid
 
 
+@pytest.mark.slow
 def test_budget_skips_the_rest_as_not_run_and_shards_split_the_run(evals: pytest.Pytester) -> None:
     # the provider bills far more than the preflight expects (x300 tokens): the run starts, and
     # the budget stops it while it goes
@@ -341,6 +344,7 @@ def test_budget_skips_the_rest_as_not_run_and_shards_split_the_run(evals: pytest
     assert sum(len(s) for s in ids) == 12 and len(set().union(*ids)) == 12
 
 
+@pytest.mark.slow
 def test_xdist_workers_play_their_shares_at_once(evals: pytest.Pytester) -> None:
     with LatencyServer(latency=0.05) as server:
         res = evals.runpytest_subprocess("--model", "openai/stub-model", "-p", "no:cacheprovider", "-n", "2",
@@ -352,6 +356,7 @@ def test_xdist_workers_play_their_shares_at_once(evals: pytest.Pytester) -> None
     assert len(list((evals.path / "cassettes").rglob("*.yaml"))) == 12
 
 
+@pytest.mark.slow
 def test_xdist_progress_reaches_the_controller_while_the_run_goes_on(evals: pytest.Pytester) -> None:
     """Workers have no terminal: their figures travel as files and the controller prints them
     as plain lines during the run, not only in the summary."""
@@ -380,6 +385,7 @@ def test_labelled(outcome):
     pytest.param("1", marks=pytest.mark.xfail(strict=False, reason="rare double play without the pool, under load")),
     "8",
 ])
+@pytest.mark.slow
 def test_under_xdist_each_episode_is_played_once(evals: pytest.Pytester, concurrency: str) -> None:
     """Two tests share each episode; under -n 2 they must share its worker too, or both workers
     play (and pay for) the same episode and race on its cassette."""
@@ -394,6 +400,7 @@ def test_under_xdist_each_episode_is_played_once(evals: pytest.Pytester, concurr
     assert len(calls) == 8 and served == sum(calls.values())
 
 
+@pytest.mark.slow
 def test_kill_9_then_once_calls_no_completed_episode_again(evals: pytest.Pytester) -> None:
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--model", "openai/stub-model",
             "--drift-repeats", "2", "--record-mode", "once", "--drift-concurrency", "2"]
@@ -425,6 +432,7 @@ def _bodies(cassette: Path) -> list[str]:
     return [i["request"]["body"] for i in data["interactions"]]
 
 
+@pytest.mark.slow
 def test_a_run_stopped_at_a_failure_abandons_its_running_episodes(evals: pytest.Pytester) -> None:
     """-x stops at the first failure: the episodes still running stop at their next call and
     write no cassette (as if killed), so a later --record-mode=once plays them again."""

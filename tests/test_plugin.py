@@ -61,6 +61,7 @@ def test_verdicts_summary_and_report(evals: pytest.Pytester) -> None:
     assert (evals.path / "out" / "report.html").read_text().startswith("<!doctype html>")
 
 
+@pytest.mark.slow
 def test_record_then_replay_offline_then_miss(evals: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     common = ["--model", "openai/stub-model", "-k", "default or noisy"]
@@ -87,6 +88,7 @@ def test_record_then_replay_offline_then_miss(evals: pytest.Pytester, monkeypatc
     assert "Traceback" not in out and len(out.splitlines()) < 40
 
 
+@pytest.mark.slow
 def test_xdist_matches_serial_and_junit_carries_outcomes(evals: pytest.Pytester) -> None:
     args = ["--model", "policy/oracle", "--model", "policy/drifter", "-p", "no:cacheprovider"]
     serial = evals.runpytest_subprocess(*args, "-n", "0", "--drift-report", "s", "--junitxml", "s.xml")
@@ -99,6 +101,7 @@ def test_xdist_matches_serial_and_junit_carries_outcomes(evals: pytest.Pytester)
     assert junit == {r["outcome"]["episode_id"]: r["outcome"] for r in s}
 
 
+@pytest.mark.slow
 def test_crashed_worker_loses_only_its_own_test(evals: pytest.Pytester) -> None:
     evals.makepyfile(test_crash="""
 import os, pytest
@@ -220,6 +223,7 @@ def test_flips(outcome):
     res.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_recorded_verdicts_become_a_strict_regression_check(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makepyfile(test_strict="""
 import pytest

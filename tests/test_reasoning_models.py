@@ -74,6 +74,7 @@ def replay(tmp: Path, model: str, *flags: str, server: Any) -> None:
     assert [o["usage"] for o in outcomes(tmp / "replay")] == [o["usage"] for o in outcomes(tmp / "out")]
 
 
+@pytest.mark.slow
 def test_claude_with_a_16000_token_thinking_budget(tmp_path: Path) -> None:
     with AnthropicServer(budget_required=16000) as server:
         flags = ("--drift-thinking-tokens", "16000", "--drift-api-base", server.url)
@@ -95,6 +96,7 @@ def test_claude_with_a_16000_token_thinking_budget(tmp_path: Path) -> None:
         replay(tmp_path, CLAUDE, *flags, server=server)
 
 
+@pytest.mark.slow
 def test_gpt5_at_medium_effort_and_a_run_at_another_effort_never_replays_it(tmp_path: Path) -> None:
     with OpenAIReasoningServer() as server:
         flags = ("--drift-api-base", server.url)
@@ -112,6 +114,7 @@ def test_gpt5_at_medium_effort_and_a_run_at_another_effort_never_replays_it(tmp_
         and "reasoning_effort='high'" in high.stdout, high.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_gemini_thought_signatures_go_back_with_their_calls(tmp_path: Path) -> None:
     with GeminiServer() as server:
         res = run_evals(tmp_path, "--model", "gemini/gemini-2.5-pro", "--drift-reasoning-effort", "low",
@@ -123,6 +126,7 @@ def test_gemini_thought_signatures_go_back_with_their_calls(tmp_path: Path) -> N
         assert o["usage"]["reasoning_tokens"] == server.reasoning_tokens_reported()
 
 
+@pytest.mark.slow
 def test_the_plan_prints_cost_with_reasoning_and_a_budget_refuses_before_any_call(tmp_path: Path) -> None:
     with OpenAIReasoningServer() as server:
         plan = run_evals(tmp_path, "--model", GPT, "--drift-reasoning-effort", "high", "--drift-api-base",
@@ -136,6 +140,7 @@ def test_the_plan_prints_cost_with_reasoning_and_a_budget_refuses_before_any_cal
         assert "--drift-max-cost 0.01: the run is expected to cost $" in refused.stdout + refused.stderr
 
 
+@pytest.mark.slow
 def test_a_cassette_holds_the_reasoning_and_no_secret(tmp_path: Path) -> None:
     with AnthropicServer() as server:
         run_evals(tmp_path, "--model", CLAUDE, "--drift-thinking-tokens", "2048", "--drift-api-base", server.url,

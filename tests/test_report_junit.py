@@ -37,6 +37,7 @@ def report(run: Path, name: str) -> dict[str, Any]:
     return json.loads((run / name / "report.json").read_text())
 
 
+@pytest.mark.slow
 def test_the_junit_report_equals_the_sessions_field_by_field(run: Path) -> None:
     session, junit = report(run, "session"), report(run, "junit")
     for key in ("leaderboard", "readings", "failures"):

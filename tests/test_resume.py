@@ -223,6 +223,7 @@ def test_all_records_anew_and_does_not_resume(tmp_path: Path, reference: Path) -
 
 # -- a real kill -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_kill_9_mid_episodes_then_once_pays_only_the_calls_in_flight(tmp_path: Path, reference: Path) -> None:
     """The contract: 4 release_manager episodes at 0.5 s a call, SIGKILL once 12 calls were
     answered, the same command with --record-mode=once: all 4 episodes ok, at most 84 calls

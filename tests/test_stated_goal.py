@@ -148,6 +148,7 @@ def _bench(monkeypatch: pytest.MonkeyPatch) -> Any:
 needs_dev = pytest.mark.skipif(not DEV.exists(), reason=f"the human-labelled dev file is not here ({DEV})")
 
 
+@pytest.mark.slow
 @needs_dev
 def test_cross_validated_agreement_with_human_judges(record_property: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Out-of-fold labels of the dev file (5-fold stratified, seed 0): in each fold the penalty, the class
