@@ -112,7 +112,8 @@ def one(episodes: int, a: argparse.Namespace) -> dict:
             "connections": traffic.get("connections"),
             # each outcome's tokens are what the server reported for its episode (its seed)
             "usage_as_served": bool(rec) and all(
-                {k: v for k, v in o["usage"].items() if k != "cost_usd"} == traffic["usage_by_seed"].get(str(o["seed"]))
+                {k: v for k, v in o["usage"].items() if k != "cost_usd"}
+                == {"reasoning_tokens": 0, **traffic["usage_by_seed"].get(str(o["seed"]), {})}  # it serves no reasoning
                 for o in rec.values()),
         }
         if not rec:
