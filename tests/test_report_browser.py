@@ -67,7 +67,11 @@ def test_the_leaderboard_renders_first(report_dir: Path) -> None:
 
 def test_a_transcript_renders_from_its_link_with_evidence_highlighted(report_dir: Path) -> None:
     episode = "local/smollm2-135m-release_manager-default-r0"
-    page = dom((report_dir / "report.html").resolve().as_uri() + href(episode))
+    text = (report_dir / "report.html").read_text()
+    failures = text.split(">Failures</h2>", 1)[1].split("</table>", 1)[0]
+    link = html.unescape(failures.split("class='ep' href='", 1)[1].split("'", 1)[0])  # the failure's own link
+    assert link == href(episode)
+    page = dom((report_dir / "report.html").resolve().as_uri() + link)
     view = page.split('<section id="episode"', 1)[1].split("</section>", 1)[0]
     assert f"Episode {html.escape(episode)}" in view
     # the first user message of the shipped cassette, as the reader sees it
