@@ -92,6 +92,12 @@ def test_a_cell_in_one_run_only_is_listed_untested() -> None:
     assert task.test == "only in A" and math.isnan(task.p) and not task.significant
 
 
+def test_a_run_without_episodes_compares_to_nothing() -> None:
+    c = compare(frames_from_records([]), frames_from_records(run_b()), {}, {})
+    assert c.cells.test.tolist() == ["only in B", "only in B"] and c.flips.empty and c.regressions(0.0).empty
+    assert compare(frames_from_records([]), frames_from_records([]), {}, {}).cells.empty
+
+
 def test_newcombe_unpaired_and_two_sample_bootstrap() -> None:
     # Newcombe (1998) table II, example (a): 56/70 - 48/80 = 0.2, method 10: [0.0524, 0.3339]
     d, lo, hi = newcombe_unpaired(56, 70, 48, 80)

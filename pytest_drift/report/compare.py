@@ -46,6 +46,8 @@ class Comparison:
 
 
 def _ok(ep: pd.DataFrame) -> pd.DataFrame:
+    if ep.empty:  # a run without this cell (or without episodes: no columns either)
+        return ep
     return ep[(ep.label_status == "ok") & ep.headline_value.notna()]
 
 
@@ -113,11 +115,8 @@ def cells(a: Frames, b: Frames, alpha: float = ALPHA) -> pd.DataFrame:
     cell, `significant` = p_holm < alpha, `drop` = the difference in the worse direction (B - A
     where lower is better, A - B where higher is better; positive = B is worse) and `regression`
     = significant with drop > 0."""
-    keys = ["scenario", "model"]
     ea, eb = a.episodes, b.episodes
-    empty = pd.DataFrame(columns=ea.columns if not ea.empty else eb.columns)
-    found = sorted(set(map(tuple, pd.concat([ea[keys] if not ea.empty else empty[keys],
-                                             eb[keys] if not eb.empty else empty[keys]]).values)))
+    found = sorted({(str(s), str(m)) for ep in (ea, eb) if not ep.empty for s, m in zip(ep.scenario, ep.model)})
     rows = [_cell(s, m, _part(ea, s, m), _part(eb, s, m)) for s, m in found]
     table = pd.DataFrame(rows, columns=[c for c in CELL_COLUMNS if c not in ("p_holm", "significant", "regression",
                                                                              "drop")])
