@@ -14,7 +14,7 @@ from pytest_drift import Outcome
 from pytest_drift.cli import main
 from pytest_drift.records import TestRecord, write_jsonl
 from pytest_drift.report import frames_from_records
-from pytest_drift.report.compare import compare, manifest_differences
+from pytest_drift.report.compare import compare, manifest_differences, to_text
 from pytest_drift.report.stats import bootstrap_difference, newcombe_unpaired
 
 REPEATS = 8
@@ -90,6 +90,8 @@ def test_a_cell_in_one_run_only_is_listed_untested() -> None:
     c = compare(frames_from_records(run_a()), frames_from_records([gym(r, 0.9) for r in range(REPEATS)]), {}, {})
     task = c.cells[c.cells.scenario == "task"].iloc[0]
     assert task.test == "only in A" and math.isnan(task.p) and not task.significant
+    assert c.unmatched == {"A": REPEATS, "B": 0} and "tests in one run only: 8 in A, 0 in B" in to_text(c)
+    assert json.loads(c.to_json())["cells"][1]["p"] is None  # NaN is JSON's null
 
 
 def test_a_run_without_episodes_compares_to_nothing() -> None:
@@ -133,6 +135,7 @@ def test_cli_text_formats_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["compare", str(a / "outcomes.jsonl"), str(b / "outcomes.jsonl"), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [c["scenario"] for c in data["cells"]] == ["rm", "task"] and len(data["flips"]) == 1
+    assert data["cells"][0]["significant"] is True and data["cells"][1]["regression"] is False
     assert data["manifest_differences"][0]["key"] == "rm"  # the manifest beside outcomes.jsonl is read
     assert main(["compare", str(a), str(b), "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("scenario,model,headline,better,test")

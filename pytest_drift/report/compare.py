@@ -32,6 +32,7 @@ class Comparison:
     cells: pd.DataFrame  # one row per (scenario, model) in either run
     flips: pd.DataFrame  # tests (by node id) whose verdict differs between the runs
     manifest_differences: list[dict[str, Any]] = field(default_factory=list)
+    unmatched: dict[str, int] = field(default_factory=dict)  # tests in one run only: {"A": n, "B": m}
 
     def regressions(self, max_drop: float) -> pd.DataFrame:
         """The cells B got significantly worse on, by more than `max_drop` headline units."""
@@ -39,9 +40,8 @@ class Comparison:
         return c[c.regression.fillna(False).astype(bool) & (c["drop"] > max_drop)]
 
     def to_json(self) -> str:
-        cells = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                 for r in self.cells.to_dict("records")]
-        return json.dumps({"cells": cells, "flips": self.flips.to_dict("records"),
+        cells = json.loads(self.cells.to_json(orient="records"))  # numpy types to JSON's, NaN to null
+        return json.dumps({"cells": cells, "flips": self.flips.to_dict("records"), "unmatched": self.unmatched,
                            "manifest_differences": self.manifest_differences}, indent=1, default=str)
 
 
@@ -147,6 +147,13 @@ def flips(a: Frames, b: Frames) -> pd.DataFrame:
     return out.sort_values("nodeid", kind="stable").reset_index(drop=True)
 
 
+def unmatched(a: Frames, b: Frames) -> dict[str, int]:
+    """How many tests (by node id) only one run has: a test that vanished is no flip, but a
+    comparison that silently lost it could hide a regression."""
+    na, nb = set(a.tests.nodeid), set(b.tests.nodeid)
+    return {"A": len(na - nb), "B": len(nb - na)}
+
+
 def _differ(what: str, a: dict[str, Any], b: dict[str, Any], only_common: bool = True) -> list[dict[str, Any]]:
     keys = sorted(set(a) & set(b)) if only_common else sorted(set(a) | set(b))
     return [{"what": what, "key": k, "a": a.get(k), "b": b.get(k)} for k in keys
@@ -175,7 +182,8 @@ def manifest_differences(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str,
 
 def compare(a: Frames, b: Frames, manifest_a: dict[str, Any], manifest_b: dict[str, Any],
             alpha: float = ALPHA) -> Comparison:
-    return Comparison(cells(a, b, alpha), flips(a, b), manifest_differences(manifest_a, manifest_b))
+    return Comparison(cells(a, b, alpha), flips(a, b), manifest_differences(manifest_a, manifest_b),
+                      unmatched(a, b))
 
 
 # --- rendering -------------------------------------------------------------------------------------
@@ -210,6 +218,8 @@ def to_text(c: Comparison) -> str:
     lines.append("")
     lines.append(f"verdicts flipped: {len(c.flips)}")
     lines += [f"  {r.episode_id}: {r.a} -> {r.b}  ({r.nodeid})" for r in c.flips.itertuples(index=False)]
+    if any(c.unmatched.values()):
+        lines.append(f"tests in one run only: {c.unmatched.get('A', 0)} in A, {c.unmatched.get('B', 0)} in B")
     if c.manifest_differences:
         lines.append(f"not comparable as they stand ({len(c.manifest_differences)} manifest differences):")
         lines += [f"  {_difference_line(d)}" for d in c.manifest_differences]
@@ -230,6 +240,8 @@ def to_markdown(c: Comparison) -> str:
     lines += ["", f"## Verdicts flipped ({len(c.flips)})", ""]
     lines += _md_table(["episode", "A", "B", "test"], [[r.episode_id, r.a, r.b, r.nodeid]
                                                       for r in c.flips.itertuples(index=False)])
+    if any(c.unmatched.values()):
+        lines += ["", f"Tests in one run only: {c.unmatched.get('A', 0)} in A, {c.unmatched.get('B', 0)} in B."]
     lines += ["", "## Manifest differences", ""]
     lines += [f"- {_difference_line(d)}" for d in c.manifest_differences] or ["- none"]
     return "\n".join(lines) + "\n"
