@@ -1,5 +1,5 @@
-"""The `pytest-drift` command: list scenarios, render the drift report from CI artifacts, print
-an episode's transcript, export a run as Inspect AI logs."""
+"""The `pytest-drift` command: list scenarios, render the drift report from CI artifacts, compare
+two runs, print an episode's transcript, export a run as Inspect AI logs."""
 
 from __future__ import annotations
 
@@ -154,6 +154,48 @@ def _play_references(records: list[TestRecord], manifest: dict[str, Any], root: 
                            reference_settings(cassette_dir, seed))
     print(f"references: {refs.summary()} (--no-references skips them)")
     return refs.outcomes
+
+
+def _run_files(run: str) -> list[Path]:
+    """A run's files: a report directory's outcomes.jsonl (else every junit .xml in it), or
+    the file itself (an outcomes .jsonl or a junit .xml)."""
+    path = Path(run)
+    if path.is_dir():
+        outcomes = path / "outcomes.jsonl"
+        return [outcomes] if outcomes.is_file() else sorted(path.glob("*.xml"))
+    return [path]
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Exit 0, or 1 when --max-drop is given and a cell regressed significantly by more than it;
+    2 when a run cannot be read or holds no outcomes."""
+    from .report import frames_from_records
+    from .report.compare import compare, render
+    from .report.junit import load_records
+
+    runs = []
+    for run in (args.run_a, args.run_b):
+        files = _run_files(run)
+        try:
+            records = load_records(files)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"pytest-drift compare: {exc}", file=sys.stderr)
+            return 2
+        if not records:
+            print(f"pytest-drift compare: no pytest-drift outcomes in {run} (a --drift-report directory, an "
+                  "outcomes.jsonl or junit XML written with junit_family=legacy)", file=sys.stderr)
+            return 2
+        runs.append((frames_from_records(records), _recorded_manifest(files)))
+    (fa, ma), (fb, mb) = runs
+    result = compare(fa, fb, ma, mb, alpha=args.alpha)
+    print(render(result, args.format), end="" if args.format in ("csv", "json", "md") else "\n")
+    if args.max_drop is None:
+        return 0
+    worse = result.regressions(args.max_drop)
+    for r in worse.itertuples(index=False):
+        print(f"regression: {r.scenario} {r.model}: {r.headline} dropped by {r.drop:.3f} (> {args.max_drop}; "
+              f"Holm p {r.p_holm:.4f})", file=sys.stderr)
+    return 1 if len(worse) else 0
 
 
 def _int(value: object, default: int) -> int:
@@ -318,6 +360,17 @@ def main(argv: list[str] | None = None) -> int:
                      help="outputs beside report.json (repeatable): md, html, csv (tables/NAME.csv), latex "
                           "(tables/NAME.tex); default: all")
     rep.set_defaults(func=_report)
+    cmp = sub.add_parser("compare", help="compare two runs: per scenario and model the headline's change with "
+                                          "a CI and a test (Holm), flipped verdicts, manifest differences")
+    cmp.add_argument("run_a", metavar="RUN_A", help="the baseline: a report directory, an outcomes.jsonl or a junit .xml")
+    cmp.add_argument("run_b", metavar="RUN_B", help="the run compared with it (same kinds)")
+    cmp.add_argument("--format", choices=["text", "md", "csv", "json"], default="text",
+                     help="text (default), md, csv (one row per scenario x model) or json (everything)")
+    cmp.add_argument("--max-drop", type=float, default=None, metavar="D",
+                     help="exit 1 when a scenario x model got significantly worse (Holm p < alpha) by more than D "
+                          "headline units; without it the exit code is 0")
+    cmp.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (0.05)")
+    cmp.set_defaults(func=_compare)
     show = sub.add_parser("show", help="print one episode's transcript (conversation, tool calls, evidence)")
     show.add_argument("episode", help="an episode id, or any part of one that names a single episode")
     show.add_argument("report_dir", nargs="?", default=".", help="a --drift-report directory (default: here)")

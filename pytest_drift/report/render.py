@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from ..records import read_transcript_lines
+from . import sortable
 from . import transcripts as tx
 from .export import interval_triples, write_tables
 from .plots import Plot
@@ -263,15 +264,17 @@ def _cell(value: Any) -> str:
 
 def html_table(df: pd.DataFrame, extra: list[str] | None = None, extra_title: str = "transcripts",
                row_attrs: list[str] | None = None, table_id: str = "") -> str:
-    """A table with escaped cells; `extra` adds a last column of ready-made HTML (links)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns) + (f"<th>{extra_title}</th>" if extra else "")
+    """A table with escaped cells; `extra` adds a last column of ready-made HTML (links). Its
+    headers sort it and the box before it filters its rows, in the page (`sortable`)."""
+    titles = [html.escape(str(c)) for c in df.columns] + ([extra_title] if extra else [])
+    head = "".join(f"<th class='sort' tabindex='0' title='sort'>{t}</th>" for t in titles)
     rows = []
     for i, row in enumerate(df.itertuples(index=False)):
         attrs = row_attrs[i] if row_attrs else ""
         cells = "".join(f"<td{' class=t' if isinstance(v, str) else ''}>{_cell(v)}</td>" for v in row)
         rows.append(f"<tr{attrs}>{cells}{f'<td class=t>{extra[i]}</td>' if extra else ''}</tr>")
     ident = f" id='{table_id}'" if table_id else ""
-    return f"<div class='scroll'><table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    return f"{sortable.FILTER_BOX}<div class='scroll'><table class='sortable'{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
 
 
 def _reference_rows(board: pd.DataFrame) -> list[str]:
@@ -348,7 +351,7 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
     scripts, embedded = tx.embed(transcripts or {}, first)
     links = EpisodeLinks(index)
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>pytest-drift report</title>",
-             f"<style>{CSS}\n{tx.CSS}</style></head><body><h1>pytest-drift report</h1>",
+             f"<style>{CSS}\n{tx.CSS}\n{sortable.CSS}</style></head><body><h1>pytest-drift report</h1>",
              f"<p>commit <code>{html.escape(str(manifest.get('git_commit')))}</code> (dirty: "
              f"{html.escape(str(manifest.get('git_dirty')))}); models: {html.escape(', '.join(manifest.get('models', [])))}"
              f"; {len(embedded)} of {len(index)} transcripts in this file</p>",
@@ -383,7 +386,8 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
         parts += ["<h2 id='episodes'>Episodes</h2><p class='about'>One row per episode; a table row's "
                   "<i>all N</i> link shows its episodes here.</p>", _index_html(index, embedded, report_dir, links)]
     parts += ["<h2>Manifest</h2><pre>", html.escape(json.dumps(manifest, indent=1, sort_keys=True, default=str)),
-              "</pre>", scripts, f"<script>{tx.viewer_script()}</script></body></html>"]
+              "</pre>", scripts, f"<script>{tx.viewer_script()}</script>",
+              f"<script>{sortable.SCRIPT}</script></body></html>"]
     return "\n".join(parts)
 
 

@@ -96,3 +96,67 @@ def normalized_score(model: Sequence[float], random: Sequence[float], oracle: Se
     ratios = (m[idx].mean(axis=1)[stable] - r[idx].mean(axis=1)[stable]) / spans[stable]
     lo, hi = np.percentile(ratios, [2.5, 97.5])
     return (point, float(lo), float(hi))
+
+
+def newcombe_unpaired(k1: int, n1: int, k2: int, n2: int, z: float = Z95) -> tuple[float, float, float]:
+    """Difference of two independent proportions p1 - p2 (p1 = k1/n1, p2 = k2/n2) with
+    Newcombe's (1998, method 10) hybrid score interval from their Wilson intervals:
+
+        L = D - sqrt((p1 - l1)² + (u2 - p2)²),  U = D + sqrt((u1 - p1)² + (p2 - l2)²)
+
+    (nan, nan, nan) when either sample is empty."""
+    if n1 <= 0 or n2 <= 0:
+        return (math.nan, math.nan, math.nan)
+    p1, l1, u1 = wilson(k1, n1, z)
+    p2, l2, u2 = wilson(k2, n2, z)
+    diff = p1 - p2
+    lo = diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return (diff, max(-1.0, lo), min(1.0, hi))
+
+
+def bootstrap_difference(x: Sequence[float], y: Sequence[float], samples: int = BOOTSTRAP_SAMPLES,
+                         seed: int = BOOTSTRAP_SEED) -> tuple[float, float, float]:
+    """mean(x) - mean(y) of two independent samples with a percentile bootstrap 95% interval
+    (each sample resampled with replacement on its own, fixed seed). nan when either is empty."""
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if a.size == 0 or b.size == 0:
+        return (math.nan, math.nan, math.nan)
+    point = float(a.mean() - b.mean())
+    rng = np.random.default_rng(seed)
+    diffs = (a[rng.integers(0, a.size, size=(samples, a.size))].mean(axis=1)
+             - b[rng.integers(0, b.size, size=(samples, b.size))].mean(axis=1))
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return (point, float(lo), float(hi))
+
+
+def wilcoxon_p(differences: Sequence[float]) -> float:
+    """Two-sided Wilcoxon signed-rank test of paired differences (zeros dropped, scipy's
+    default); p = 1 when every difference is zero (nothing changed)."""
+    d = [v for v in differences if v != 0]
+    if not d:
+        return 1.0
+    from scipy.stats import wilcoxon
+
+    return float(wilcoxon(d).pvalue)
+
+
+def mann_whitney_p(x: Sequence[float], y: Sequence[float]) -> float:
+    """Two-sided Mann-Whitney U test of two independent samples; p = 1 when all values are
+    equal (no ranking to test), nan when either sample is empty."""
+    if not len(x) or not len(y):
+        return math.nan
+    if len(set(x) | set(y)) == 1:
+        return 1.0
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(x, y, alternative="two-sided").pvalue)
+
+
+def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided Fisher exact test of k1/n1 against k2/n2 (independent samples)."""
+    if n1 <= 0 or n2 <= 0:
+        return math.nan
+    from scipy.stats import fisher_exact
+
+    return float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
