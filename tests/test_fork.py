@@ -95,3 +95,50 @@ def test_bad_forks_are_refused_with_what_to_do(recorded: Path) -> None:
 def test_a_fork_onto_a_policy_is_a_usage_error_before_any_call(recorded: Path) -> None:
     res = evals(recorded, "--drift-fork", f"{SOURCE}@5", "--model", "policy/oracle")
     assert res.returncode == pytest.ExitCode.USAGE_ERROR and "a fork continues with a model" in res.stderr
+
+
+def show_step(capsys: pytest.CaptureFixture[str], recorded: Path, episode: str, *flags: str) -> tuple[int, str, str]:
+    from pytest_drift.cli import main
+
+    rc = main(["show", episode, "--cassettes", str(recorded / "c"), *flags])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_show_step_rebuilds_the_checkpoint_offline(recorded: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*_: Any) -> None:
+        raise AssertionError("show --step reached the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)  # the replay must come from the cassette alone
+    rc, out, _ = show_step(capsys, recorded, SOURCE, "--step", "5", "--json")
+    assert rc == 0
+    at5 = json.loads(out)
+    assert show_step(capsys, recorded, SOURCE, "--step", "5", "--json")[1] == out  # same bytes every time
+    assert at5["snapshot"]["step"] == 5 and at5["episode_id"] == SOURCE
+    (source,) = outcomes(recorded / "src" / "outcomes.jsonl")
+    calls = [c["function"]["name"] for m in at5["messages"] for c in m.get("tool_calls") or []]
+    assert calls == [t["tool"] for t in source["trace"] if t["step"] < 5]  # the source's first 5 steps, no more
+    at0 = json.loads(show_step(capsys, recorded, SOURCE, "--step", "0", "--json")[1])
+    assert at0["snapshot"]["step"] == 0 and at0["snapshot"] != at5["snapshot"]
+    assert at0["messages"] == at5["messages"][:len(at0["messages"])]
+    rc, text, _ = show_step(capsys, recorded, SOURCE, "--step", "5")
+    assert rc == 0 and "world state at step 5 (snapshot):" in text and text.count("[assistant") == 5
+
+
+def test_show_step_refuses_a_step_out_of_range_and_names_the_nearest_ids(
+        recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = show_step(capsys, recorded, SOURCE, "--step", "21")
+    assert rc == 2 and not out and "K must lie in 0..20" in err
+    assert show_step(capsys, recorded, SOURCE, "--step", "-1")[0] == 2
+    rc, _, err = show_step(capsys, recorded, SOURCE.replace("default", "defualt"), "--step", "3")
+    assert rc == 1 and f"nearest recorded: {SOURCE}" in err
+
+
+def test_plain_show_imports_neither_litellm_nor_the_engine(tmp_path: Path) -> None:
+    code = ("import sys; from pytest_drift.cli import main; main(['show', 'x', sys.argv[1]]); "
+            "print(sorted(m for m in ('litellm', 'pytest_drift.engine') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert res.stdout.strip() == "[]", res.stderr
