@@ -50,6 +50,7 @@ def test_a_fork_pays_only_from_step_k_and_replays_offline(recorded: Path) -> Non
                        beta.url, "--drift-report", str(recorded / "replay"))
         assert len(beta.requests) == paid, "the replay of a fork reached the provider"
     assert paid == 15, res.stdout[-2000:]  # 20 steps - 5
+    assert "openai/beta: 1 episodes, 15 calls expected" in res.stdout  # the preflight priced what was paid
     (fork,) = outcomes(recorded / "fork" / "outcomes.jsonl")
     (source,) = outcomes(recorded / "src" / "outcomes.jsonl")
     assert fork["episode_id"] == f"{SOURCE}@5->openai/beta" and fork["model"] == "openai/beta" and fork["steps"] == 20
@@ -142,3 +143,23 @@ def test_plain_show_imports_neither_litellm_nor_the_engine(tmp_path: Path) -> No
             "print(sorted(m for m in ('litellm', 'pytest_drift.engine') if m in sys.modules))")
     res = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert res.stdout.strip() == "[]", res.stderr
+
+
+def test_a_forks_estimate_counts_only_its_own_steps_and_calls(tmp_path: Path) -> None:
+    """The preflight of a fork at K prices steps K.. (the prefix replays from the source's
+    cassette), each call carrying the prefix's history; its journal is subtracted too."""
+    from pytest_drift.engine import Case, Settings
+    from pytest_drift.engine.estimate import estimate_episode
+    from pytest_drift.engine.fork import ForkCase
+    from pytest_drift.registry import load_scenarios
+
+    sc = load_scenarios()["release_manager"]
+    plain = Case("openai/beta", sc, sc.variant("default"), 0)
+    fork = ForkCase("openai/beta", sc, sc.variant("default"), 0, source_model="openai/alpha", at_step=5)
+    settings = Settings(tmp_path, "once")
+    whole, forked = estimate_episode(plain, settings), estimate_episode(fork, settings)
+    assert (whole.calls, forked.calls) == (20, 15) and forked.calls_max == whole.calls_max * 15 // 20
+    p0 = (whole.prompt_tokens - 200 * (20 * 19 // 2)) // 20  # call i sends p0 + 200 i
+    assert forked.prompt_tokens == sum(p0 + 200 * i for i in range(5, 20))
+    assert estimate_episode(ForkCase("openai/beta", sc, sc.variant("default"), 0, source_model="openai/alpha",
+                                     at_step=20), settings).calls == 0
