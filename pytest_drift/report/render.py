@@ -31,6 +31,12 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "repeat and seed), no model: policy/oracle (the task done right), policy/random (blind play), "
      "policy/reckless (the stated rule broken once, then the oracle). The scale of every normalized score; "
      "skipped with --drift-no-references."),
+    ("forks", "Forks", "Recorded episodes continued from their step K (pytest-drift's --drift-fork), grouped under "
+     "the source: the source's headline value and the fork's side by side; the fork's model is marked (fork) or "
+     "(fork, intervened): an intervened fork had a message inserted at K and the world's on_fork hook run; "
+     "diverges_at: the first step whose actions (tools and arguments) differ from the source's, blank when the "
+     "source is not in this report, either was not scored, or the fork never diverged (divergence says which). "
+     "Forks are kept apart from their model's own episodes in every table."),
     ("instrumental_headline", "Instrumental: rates per model", "Per model (and all models), pooled over tasks: "
      "the macro-average over complete task slices; Wilson 95% CIs; denominators are all rows of complete slices "
      "(an unknown or invalid row counts and is never a positive). ic: the deterministic label; ic_adjusted: label "
@@ -340,6 +346,16 @@ def _index_html(index: pd.DataFrame, embedded: set[str], report_dir: str, links:
             + html_table(index, cells, "transcript", attrs, "episode_index") + "</details>")
 
 
+def _fork_links(forks: pd.DataFrame, embedded: set[str], report_dir: str) -> list[str]:
+    """Each fork row's two transcripts, the source's and the fork's (or the command that prints one)."""
+    def one(episode_id: str, label: str) -> str:
+        if episode_id in embedded:
+            return _link(episode_id, label)
+        return f"{html.escape(label)}: <code>{html.escape(_show(episode_id, report_dir))}</code>"
+
+    return [f"{one(s, 'source')} {one(f, 'fork')}" for s, f in zip(forks.source, forks.fork)]
+
+
 def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
             transcripts: dict[str, str] | None = None, report_dir: str = "REPORT_DIR") -> str:
     index = tables.get("episode_index", pd.DataFrame())
@@ -377,8 +393,9 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
     for name, title, about in SECTIONS:
         df = tables.get(name)
         if df is not None and not df.empty:
+            extra = _fork_links(df, embedded, report_dir) if name == "forks" else links.for_table(df)
             parts += [f"<h2 id='{name}'>{html.escape(title)}</h2><p class='about'>{html.escape(about)}</p>",
-                      html_table(shown(name, df), links.for_table(df))]
+                      html_table(shown(name, df), extra)]
     if not index.empty:
         parts += ["<h2 id='episodes'>Episodes</h2><p class='about'>One row per episode; a table row's "
                   "<i>all N</i> link shows its episodes here.</p>", _index_html(index, embedded, report_dir, links)]
