@@ -61,6 +61,16 @@ def test_a_fork_pays_only_from_step_k_and_replays_offline(recorded: Path) -> Non
     (again,) = outcomes(recorded / "replay" / "outcomes.jsonl")
     assert again["trace"] == fork["trace"] and again["metrics"] == fork["metrics"]
     assert "@5->openai/beta" in replay.stdout
+    from pytest_drift.cli import main
+
+    # the source's and the fork's outcomes in one report: the Forks table puts them side by side
+    assert main(["report", str(recorded / "src" / "outcomes.jsonl"), str(recorded / "fork" / "outcomes.jsonl"),
+                 "-o", str(recorded / "merged"), "--no-references", "--no-plots", "--format", "csv"]) == 0
+    (row,) = json.loads((recorded / "merged" / "report.json").read_text())["tables"]["forks"]
+    acts = lambda o, s: [(t["tool"], t["arguments"]) for t in o["trace"] if t["step"] == s]  # noqa: E731
+    first = next(s for s in range(20) if acts(fork, s) != acts(source, s))
+    assert (row["source"], row["fork_step"], row["model"], row["intervened"]) == (SOURCE, 5, "openai/beta (fork)", False)
+    assert row["diverges_at"] == first >= 5 and row["source_value"] == source["metrics"][source["headline"]]
 
 
 @pytest.mark.slow
