@@ -135,6 +135,8 @@ def test_show_step_rebuilds_the_checkpoint_offline(recorded: Path, capsys: pytes
     at0 = json.loads(show_step(capsys, recorded, SOURCE, "--step", "0", "--json")[1])
     assert at0["snapshot"]["step"] == 0 and at0["snapshot"] != at5["snapshot"]
     assert at0["messages"] == at5["messages"][:len(at0["messages"])]
+    partial = show_step(capsys, recorded, "alpha-release_manager-default", "--step", "0", "--json")[1]
+    assert json.loads(partial) == at0  # any part of an id that names one recorded episode
     rc, text, _ = show_step(capsys, recorded, SOURCE, "--step", "5")
     assert rc == 0 and "world state at step 5 (snapshot):" in text and text.count("[assistant") == 5
 

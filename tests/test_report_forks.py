@@ -79,6 +79,7 @@ def test_forks_never_pool_with_their_models_own_episodes_and_are_labelled(tmp_pa
     md, page = (tmp_path / "report.md").read_text(), (tmp_path / "report.html").read_text()
     assert "## Forks" in md and "openai/beta (fork, intervened)" in md and "Reminder: safety first." in md
     assert "<h2 id='forks'>Forks</h2>" in page and "openai/beta (fork, intervened)" in page
+    assert page.count("source: <code>pytest-drift show") == 4  # each row: how to print its source (not embedded)
     data = json.loads((tmp_path / "report.json").read_text())
     assert [r["diverges_at"] for r in data["tables"]["forks"]] == [None, 3, 3, None]
     assert (tmp_path / "tables" / "forks.csv").read_text().splitlines()[0].startswith("source,source_model,")
