@@ -7,6 +7,8 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
+
 from pytest_drift import Outcome
 from pytest_drift.outcome import TraceEntry
 from pytest_drift.records import TestRecord
@@ -75,6 +77,13 @@ def test_forks_never_pool_with_their_models_own_episodes_and_are_labelled(tmp_pa
     assert episodes == {"openai/alpha": 1, "openai/alpha (fork)": 1, "openai/beta": 1, "openai/beta (fork)": 2,
                         "openai/beta (fork, intervened)": 1}
     assert dict(zip(board.model, board["mean"]))["openai/beta"] == 0.2  # its own episode only
+    ranks = {m: (None if pd.isna(r) else int(r)) for m, r in zip(board.model, board["rank"])}
+    assert ranks == {"openai/alpha": 1, "openai/beta": 2, "openai/alpha (fork)": None, "openai/beta (fork)": None,
+                     "openai/beta (fork, intervened)": None}  # forks continue another's history: never ranked
+    from pytest_drift.report.render import leaderboard_display
+
+    shown = dict(zip(leaderboard_display(board).model, leaderboard_display(board)["rank"]))
+    assert shown["openai/beta (fork, intervened)"] == "fork" and shown["openai/beta"] == "2"
     report.write(tmp_path, formats=("md", "html", "csv"))
     md, page = (tmp_path / "report.md").read_text(), (tmp_path / "report.html").read_text()
     assert "## Forks" in md and "openai/beta (fork, intervened)" in md and "Reminder: safety first." in md

@@ -191,13 +191,18 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
 
 
+def _forks(df: pd.DataFrame) -> list[bool]:
+    """Which leaderboard rows are forks (a leaderboard without the column has none)."""
+    return [bool(f) for f in df["fork"].fillna(False)] if "fork" in df else [False] * len(df)
+
+
 def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard as read: rank (models only), the reference agents marked, the mean and
     the normalized score each with its interval in one cell, blanks where unknown."""
     if df.empty:
         return df
     return pd.DataFrame({
-        "rank": ["ref" if r else str(k) for r, k in zip(df.reference, df["rank"])],
+        "rank": ["ref" if r else "fork" if f else str(k) for r, f, k in zip(df.reference, _forks(df), df["rank"])],
         "model": [f"{m} (reference)" if r else m for m, r in zip(df.model, df.reference)],
         "family": df.family, "headline": [f"{h} ({b} is better)" for h, b in zip(df.headline, df.better)],
         "mean [95% CI]": [ci(m, lo, hi) for m, lo, hi in zip(df["mean"], df.lo, df.hi)],
@@ -220,7 +225,9 @@ LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episod
                      "the agent acted on the task; on a tied headline the agent that acted more ranks first, so "
                      "doing nothing never ties the oracle. Tests are counted, not episodes (an episode has one test "
                      "or more); failed counts xfailed (a recorded failure reproduced). Rule breaks: episodes that "
-                     "broke a stated rule (each fails, whatever its headline). Tokens (in brackets the reasoning "
+                     "broke a stated rule (each fails, whatever its headline). Forks of recorded episodes (MODEL "
+                     "(fork), MODEL (fork, intervened)) have rows of their own, unranked: they continue another "
+                     "episode's history (the Forks table sets each beside its source). Tokens (in brackets the reasoning "
                      "tokens among them) and cost when every episode carries them; unpriced: tokens counted, no "
                      "price known.")
 
