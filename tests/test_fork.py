@@ -175,3 +175,20 @@ def test_a_forks_estimate_counts_only_its_own_steps_and_calls(tmp_path: Path) ->
     assert forked.prompt_tokens == sum(p0 + 200 * i for i in range(5, 20))
     assert estimate_episode(ForkCase("openai/beta", sc, sc.variant("default"), 0, source_model="openai/alpha",
                                      at_step=20), settings).calls == 0
+
+
+def test_show_step_of_a_source_that_no_longer_replays_says_so(recorded: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    import yaml
+
+    shutil.copytree(recorded / "c", tmp_path / "c")
+    cassette = tmp_path / "c" / "openai__alpha" / "release_manager" / "default" / "r0.yaml"
+    data = yaml.safe_load(cassette.read_text())
+    first = data["interactions"][0]["request"]
+    assert "You are the release manager" in first["body"]
+    first["body"] = first["body"].replace("You are the release manager", "You are the release steward")
+    cassette.write_text(yaml.safe_dump(data))  # the first prompt it recorded is not the one asked now
+    rc, out, err = show_step(capsys, tmp_path, SOURCE, "--step", "3")
+    assert rc == 2 and not out and "no longer replays" in err and "model call 0" in err
