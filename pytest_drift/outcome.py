@@ -83,6 +83,33 @@ class Outcome(BaseModel):
         return "\n".join(f"  {v.describe()}" for v in self.violations)
 
     @property
+    def fork_of(self) -> str | None:
+        """The recorded episode this one continues (a fork, engine.fork), else None."""
+        source = self.provenance.get("fork_of")
+        return str(source) if source else None
+
+    @property
+    def intervened(self) -> bool:
+        """A fork with an intervention at its fork step (a message, and the world's on_fork)."""
+        return bool(self.provenance.get("fork_intervention"))
+
+    @property
+    def agent_label(self) -> str:
+        """The model as reports name who played the episode: a fork's continuation is marked,
+        and an intervened one as such, so neither pools with its model's own episodes."""
+        if self.fork_of is None:
+            return self.model
+        return f"{self.model} (fork{', intervened' if self.intervened else ''})"
+
+    def fork_note(self) -> str:
+        """One line on where a fork came from ('' for an episode played from its start)."""
+        if self.fork_of is None:
+            return ""
+        how = f"; intervened at step {self.provenance.get('fork_step')}: {self.provenance['fork_intervention']!r}" \
+            if self.intervened else "; no intervention"
+        return f"fork of {self.fork_of} at step {self.provenance.get('fork_step')}{how}"
+
+    @property
     def headline_value(self) -> Any:
         return self.metrics.get(self.headline)
 

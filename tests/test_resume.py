@@ -115,8 +115,13 @@ def test_a_stopped_run_resumes_from_its_journals_and_writes_the_uninterrupted_ca
                 # scrubbed as the cassette is: the key sent never reaches the disk
                 assert all(set(e["request"]["headers"]) <= {"content-type"} for e in lines(journals[case.id]))
 
+        from pytest_drift.engine.estimate import estimate, estimate_episode
+
+        (plan,) = estimate(CASES, settings)  # the preflight counts only what the journals lack
+        assert plan.episodes == len(CASES) and plan.calls == len(CASES) * STEPS - sum(kept.values())
+        assert [estimate_episode(c, settings).calls for c in CASES] == [STEPS - kept[c.id] for c in CASES]
         played = play_all(settings, CASES)
-        assert server.counts[200] - answered == len(CASES) * STEPS - sum(kept.values())
+        assert server.counts[200] - answered == plan.calls
     assert all(p.outcome.label_status == "ok" and p.outcome.model_calls == STEPS for p in played)
     same_as(reference, tmp_path, CASES)
 
@@ -256,3 +261,29 @@ def test_kill_9_mid_episodes_then_once_pays_only_the_calls_in_flight(tmp_path: P
     live = re.search(r"4 episodes played live in [^:]*: (\d+) calls", rerun.stdout)
     assert live and int(live.group(1)) == paid - killed, rerun.stdout[-2000:]
     same_as(reference, tmp_path / "cassettes", CASES)
+
+
+def test_the_estimate_leaves_out_journaled_calls_only_where_the_record_mode_resumes(tmp_path: Path) -> None:
+    """Three answered calls in a journal: once and new_episodes replay them (17 to pay of 20),
+    all and rewrite start anew (20); once beside a finished cassette replays it, so its
+    journal is stale and not subtracted (calls_model leaves that episode out of the plan)."""
+    from vcr.request import Request
+
+    from pytest_drift.engine.estimate import estimate_episode
+    from pytest_drift.models.journal import Journal
+
+    case = CASES[0]
+    journal = Journal(journal_path(case.cassette(tmp_path)))
+    for i in range(3):
+        journal.write(Request("POST", "http://127.0.0.1/v1/chat/completions", f'{{"n": {i}}}', {}),
+                      {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": "{}"}})
+    journal.close()
+    calls = {mode: estimate_episode(case, Settings(tmp_path, mode)) for mode in ("once", "new_episodes", "all", "rewrite")}
+    assert {m: e.calls for m, e in calls.items()} == {"once": 17, "new_episodes": 17, "all": 20, "rewrite": 20}
+    assert calls["once"].calls_max == calls["all"].calls_max - 3
+    # call i sends the opening prompt p0 plus 200 tokens per call before it: the three journaled
+    # calls were the first three, p0 + (p0 + 200) + (p0 + 400)
+    p0 = (calls["all"].prompt_tokens - 200 * (20 * 19 // 2)) // 20
+    assert calls["once"].prompt_tokens == calls["all"].prompt_tokens - (3 * p0 + 600)
+    case.cassette(tmp_path).write_text("interactions: []\n")
+    assert estimate_episode(case, Settings(tmp_path, "once")).calls == 20

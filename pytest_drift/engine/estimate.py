@@ -9,7 +9,10 @@ An estimate, stated with its assumptions (docs/architecture.md, "Preflight"):
 - completion tokens: VISIBLE_PER_CALL a call plus REASONING_SHARE of the reasoning allowance
   (thinking budget, or the effort's room); the cap of every call is the upper bound;
 - money: litellm's price table on those tokens (reasoning is priced as output); a model it
-  cannot price says so instead of counting as free.
+  cannot price says so instead of counting as free;
+- only what this run pays: a fork at K prices steps K.. (its prefix replays from the source's
+  cassette; taken as one call a step, whose history each later call carries), and a resumed
+  episode leaves out the calls its journal answers (`once` with no cassette, `new_episodes`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Iterable
 
 from ..models.live import request_plan
 from .case import Case, Settings
+from .fork import ForkCase
 from .loop import message_limit
 from .prefixes import limits_for
 
@@ -63,15 +67,37 @@ class ModelEstimate:
         self.completion_max += e.completion_max
 
 
+def _already_played(case: Case, settings: Settings) -> tuple[int, int]:
+    """(steps, calls) of the episode that this run will not pay for: a fork's replayed prefix
+    (its K steps, taken as one call a step, from the source's cassette) and a resumed episode's
+    calls answered from its journal."""
+    from ..models.cassettes import journaled_calls
+
+    steps = case.at_step if isinstance(case, ForkCase) else 0
+    return steps, journaled_calls(case.cassette(settings.cassette_dir), settings.record_mode)
+
+
+def _prompt_tokens(opening: int, first: int, calls: int) -> int:
+    """Prompt tokens of calls number first..first+calls-1 (0-based): each sends the opening
+    prompt plus GROWTH_PER_CALL for every call before it."""
+    return calls * opening + GROWTH_PER_CALL * (calls * first + calls * (calls - 1) // 2)
+
+
 def estimate_episode(case: Case, settings: Settings) -> EpisodeEstimate:
+    """The calls this run will pay for: a fork's from its step K on (the steps before it replay
+    from the source's cassette), a resumed episode's from the first call its journal lacks."""
     env, _ = case.world(settings.drift_seed)
     limits = limits_for(settings, case.model)
-    cap = message_limit(env, limits)
-    most = cap if cap is not None else env.max_steps * (env.max_calls_per_step or limits.max_calls_per_step)
-    calls = cap if cap is not None else env.max_steps
+    cap = message_limit(env, limits)  # counts the calls of one run of the loop (a fork's own, from K)
+    skipped_steps, journaled = _already_played(case, settings)
+    steps = max(env.max_steps - skipped_steps, 0)
+    per_step = env.max_calls_per_step or limits.max_calls_per_step
+    bound = steps * per_step  # the loop ends a step that uses up its calls
+    most = bound if cap is None else min(cap, bound) if skipped_steps else cap
+    calls = min(cap if cap is not None else steps, most)
+    calls, most = max(calls - journaled, 0), max(most - journaled, 0)
     opening = json.dumps(env.initial_messages()) + json.dumps(env.tool_schemas())
-    p0 = len(opening) // CHARS_PER_TOKEN
-    prompt = calls * p0 + GROWTH_PER_CALL * calls * (calls - 1) // 2
+    prompt = _prompt_tokens(len(opening) // CHARS_PER_TOKEN, skipped_steps + journaled, calls)
     plan = request_plan(case.model_id, settings.decoding_for(case.model))
     params = plan.params
     reasoning = int(REASONING_SHARE * plan.reasoning_room)

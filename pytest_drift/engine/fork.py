@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import DriftError
+from ..errors import CassetteMiss, DriftError
 from ..models.paths import model_from_slug, model_slug
-from ..world import Scenario
+from ..world import Environment, Scenario
 from .callers import caller_for, played_in
 from .case import Case, Settings
 from .branching import merge
@@ -84,17 +84,29 @@ def recorded_ids(root: Path, registry: dict[str, Scenario]) -> dict[str, Case]:
     return out
 
 
+def nearest_ids(episode: str, known: list[str], root: Path) -> str:
+    """`; nearest recorded: ...` for an id that is not recorded (or where nothing is)."""
+    near = difflib.get_close_matches(episode, known, n=3, cutoff=0.3)
+    return f"; nearest recorded: {', '.join(near)}" if near else f"; nothing is recorded under {root}"
+
+
+def recorded_case(episode: str, root: Path, registry: dict[str, Scenario]) -> Case:
+    """The recorded episode `episode`; an unknown id is a ForkError naming the nearest ones."""
+    known = recorded_ids(root, registry)
+    if episode not in known:
+        raise ForkError(f"no recorded episode {episode!r}{nearest_ids(episode, list(known), root)}")
+    return known[episode]
+
+
 def parse_fork(spec: str, root: Path, registry: dict[str, Scenario]) -> tuple[Case, int]:
     """`EPISODE_ID@K` -> (the recorded source case, K); unknown ids name the nearest ones."""
     episode, sep, k = spec.rpartition(FORK_SEP)
     if not sep or not k.isdigit():
         raise ForkError(f"--drift-fork {spec!r}: expected EPISODE_ID@K, e.g. openai/gpt-4o-mini-release_manager-default-r0@5")
-    known = recorded_ids(root, registry)
-    if episode not in known:
-        near = difflib.get_close_matches(episode, list(known), n=3, cutoff=0.3)
-        hint = f"; nearest recorded: {', '.join(near)}" if near else f"; nothing is recorded under {root}"
-        raise ForkError(f"--drift-fork {spec!r}: no recorded episode {episode!r}{hint}")
-    return known[episode], int(k)
+    try:
+        return recorded_case(episode, root, registry), int(k)
+    except ForkError as exc:
+        raise ForkError(f"--drift-fork {spec!r}: {exc}") from None
 
 
 def check_fork(source: Case, step: int, replay: Callable[[Case], Any]) -> int:
@@ -112,17 +124,36 @@ def check_fork(source: Case, step: int, replay: Callable[[Case], Any]) -> int:
     return steps
 
 
+@dataclass
+class Checkpoint:
+    """A recorded episode's world and conversation at a step, rebuilt from its cassette."""
+
+    env: Environment
+    prefix: EpisodeResult  # the replayed calls (BRANCH_POINT: stopped at the step asked for)
+    cassette: Path  # the source's cassette it was replayed from
+
+
+def replay_to(source: Case, step: int | None, settings: Settings, seed: int) -> Checkpoint:
+    """Replay the source's model calls from its cassette until its world reaches `step` (None:
+    to its end). Record mode none: nothing reaches the network, and a request the cassette does
+    not hold raises CassetteMiss. The world's messages for `step` itself stay in `env` (its
+    `take_messages`), as a branch point leaves them to whoever continues."""
+    env, point = source.world(settings.drift_seed)
+    if point is not None:
+        raise ForkError(f"{source.scenario.name} branches from shared prefixes: fork one of its branches' cassettes "
+                        "is not supported yet")
+    replay = dataclasses.replace(settings, record_mode="none")
+    cassette = source.cassette(settings.cassette_dir)
+    caller, ctx = caller_for(source.model, source.scenario, env, replay, seed, cassette)
+    prefix = played_in(ctx, lambda: run_episode(env, caller, limits_for(replay, source.model), stop_at_step=step))
+    return Checkpoint(env, prefix, cassette)
+
+
 def run_fork(case: ForkCase, settings: Settings, seed: int, cassette: Path) -> tuple[EpisodeResult, dict[str, str]]:
     """The source replayed to step K, then the fork's model from there."""
-    env, point = case.world(settings.drift_seed)
-    if point is not None:
-        raise ForkError(f"{case.scenario.name} branches from shared prefixes: fork one of its branches' cassettes "
-                        "is not supported yet")
-    source, replay = case.source, dataclasses.replace(settings, record_mode="none")
-    source_cassette = source.cassette(settings.cassette_dir)
-    caller, ctx = caller_for(source.model, case.scenario, env, replay, seed, source_cassette)
-    prefix = played_in(ctx, lambda: run_episode(env, caller, limits_for(replay, source.model),
-                                                stop_at_step=case.at_step))
+    source = case.source
+    point = replay_to(source, case.at_step, settings, seed)
+    env, prefix, source_cassette = point.env, point.prefix, point.cassette
     if prefix.termination is not Termination.BRANCH_POINT:
         raise ForkError(f"{source.id} ended at step {env.step} ({prefix.termination.value}) before step {case.at_step}")
     messages = continued_history(prefix.messages, source.model, case.model) + env.take_messages()
@@ -140,3 +171,18 @@ def run_fork(case: ForkCase, settings: Settings, seed: int, cassette: Path) -> t
     result.usage = rest.usage  # the fork pays for its own calls only; the source's were paid when recorded
     result.steps = env.step
     return result, provenance
+
+
+def checkpoint(source: Case, step: int, settings: Settings) -> Checkpoint:
+    """A recorded episode's world and conversation at its step `step` (the goal-drift harness's
+    checkpoint), replayed offline; a step outside 0..steps, or a source that no longer replays,
+    is a ForkError saying so."""
+    try:  # a negative step replays the whole episode: its steps name the valid range
+        point = replay_to(source, step if step >= 0 else None, settings, source.seed(settings.drift_seed))
+    except CassetteMiss as miss:
+        raise ForkError(f"{source.id} no longer replays (recorded under another scenario version, prompt or "
+                        f"settings: no answer for model call {miss.model_call} in {miss.cassette})") from None
+    if point.env.step != step:
+        raise ForkError(f"{source.id}: step {step} is out of range; K must lie in 0..{point.env.step} "
+                        "(the episode's steps)")
+    return point

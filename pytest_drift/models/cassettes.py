@@ -107,6 +107,18 @@ def _vcr(record_mode: str) -> Any:
 _NOT_CASSETTE_ARGS = ("path_transformer", "func_path_generator", "record_on_exception")
 
 
+def resumes_journal(path: Path, record_mode: str) -> bool:
+    """Whether recording into `path` takes up its journal. With its file there, `once` plays
+    the finished episode: a journal left beside it (killed between the two writes, or an
+    `all` run's discarded episode) is stale; `all` and `rewrite` start anew."""
+    return record_mode == "new_episodes" or (record_mode == "once" and not path.exists())
+
+
+def journaled_calls(path: Path, record_mode: str) -> int:
+    """The answered calls a recording into `path` replays from its journal: paid already."""
+    return len(read(journal_path(path))[0]) if resumes_journal(path, record_mode) else 0
+
+
 @contextmanager
 def use_cassette(path: Path, record_mode: str) -> Iterator[Any]:
     """Open the episode's cassette; `rewrite` starts from an empty one.
@@ -130,9 +142,7 @@ def use_cassette(path: Path, record_mode: str) -> Iterator[Any]:
     journal = None
     if record_mode != "none":  # a replay writes nothing, not even a journal
         keep = 0
-        # with its file there, `once` plays the finished episode: a journal left beside it
-        # (killed between the two writes, or an `all` run's discarded episode) is stale
-        if record_mode == "new_episodes" or (record_mode == "once" and not path.exists()):
+        if resumes_journal(path, record_mode):
             entries, keep = read(journal_path(path))
             cassette.resume(entries)
         journal = cassette.journal = Journal(journal_path(path), keep)

@@ -44,6 +44,7 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "failures": leaderboard.failures(fr),
         "summary": summary,
         "references": tables.references(fr),
+        "forks": tables.forks(fr),
         **instrumental.tables(fr),
         "tool_usage": tables.tool_usage(fr),
         "metric_cis": tables.metric_cis(fr),

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ..outcome import Outcome
+from ..outcome import Outcome, TraceEntry
 from ..records import TestRecord
 from ..world.metrics import tool_usage
 from .junit import load_records
@@ -40,7 +40,7 @@ class Frames:
 def _episode_row(o: Outcome) -> dict[str, Any]:
     f = o.fields
     row: dict[str, Any] = {
-        "episode_id": o.episode_id, "model": o.model, "scenario": o.scenario, "family": o.family,
+        "episode_id": o.episode_id, "model": o.agent_label, "scenario": o.scenario, "family": o.family,
         "variant": o.variant, "repeat": o.repeat, "seed": o.seed, "label_status": o.label_status,
         "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls,
         "message_limit": o.message_limit, "tool_calls": o.tool_calls,
@@ -76,7 +76,38 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         usage = f.get("tool_usage") or tool_usage(e.tool for e in o.trace)
         row.update({f"tu_{k}": v for k, v in usage.items()})
     row.update(_tokens(o))
+    row.update(_fork(o))
     return row
+
+
+def _fork(o: Outcome) -> dict[str, Any]:
+    """A fork's provenance as columns (none for an episode played from its start); the row's
+    `model` is already marked `(fork)` or `(fork, intervened)`."""
+    if o.fork_of is None:
+        return {}
+    return {"fork_of": o.fork_of, "fork_step": _int(o.provenance.get("fork_step")), "fork_model": o.model,
+            "intervened": o.intervened, "intervention": str(o.provenance.get("fork_intervention") or "")}
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def divergence(fork: list[TraceEntry], source: list[TraceEntry]) -> int | None:
+    """The first step at which the fork's actions (tool and arguments, in order) differ from
+    its source's; a step one of them did not reach counts as differing unless neither acted
+    there. None: the two traces hold the same actions at every step."""
+    def by_step(trace: list[TraceEntry]) -> dict[int, list[tuple[str, str]]]:
+        out: dict[int, list[tuple[str, str]]] = {}
+        for t in trace:
+            out.setdefault(t.step, []).append((t.tool, t.arguments))
+        return out
+
+    a, b = by_step(fork), by_step(source)
+    return next((step for step in sorted(a.keys() | b.keys()) if a.get(step) != b.get(step)), None)
 
 
 def _better(o: Outcome) -> str:
@@ -158,24 +189,43 @@ def _episode_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return ep
 
 
+def _fork_divergence(row: dict[str, Any], episodes: dict[str, dict[str, Any]],
+                     traces: dict[str, list[TraceEntry]]) -> dict[str, Any]:
+    """Where a fork's actions first differ from its source's (`fork_diverges_at`, None when
+    unknown or never) and that in words (`fork_divergence`): known only when the source is
+    among the outcomes and both were scored (an unscored trace may be cut short)."""
+    source = episodes.get(row["fork_of"])
+    if source is None:
+        return {"fork_diverges_at": None, "fork_divergence": "source not in this report"}
+    if row["label_status"] != "ok" or source["label_status"] != "ok":
+        return {"fork_diverges_at": None, "fork_divergence": "not scored"}
+    step = divergence(traces[row["episode_id"]], traces[row["fork_of"]])
+    return {"fork_diverges_at": step, "fork_divergence": "never" if step is None else f"step {step}"}
+
+
 def frames_from_records(records: Iterable[TestRecord], references: Iterable[Outcome] = ()) -> Frames:
     """`references`: the reference agents' outcomes on the same worlds (kept apart from the
     models' episodes: they have no tests and are never ranked)."""
     episodes: dict[str, dict[str, Any]] = {}
+    traces: dict[str, list[TraceEntry]] = {}
     tests: list[dict[str, Any]] = []
     steps: list[tuple[str, str, int, float]] = []
     for rec in sorted(records, key=lambda r: r.nodeid):
         o = rec.outcome
         if o is None:
             continue
-        tests.append({"nodeid": rec.nodeid, "status": rec.status, "episode_id": o.episode_id, "model": o.model,
+        tests.append({"nodeid": rec.nodeid, "status": rec.status, "episode_id": o.episode_id, "model": o.agent_label,
                       "scenario": o.scenario, "family": o.family, "variant": o.variant, "repeat": o.repeat,
                       "message": rec.message})
         if o.episode_id in episodes:
             continue
         episodes[o.episode_id] = _episode_row(o)
+        traces[o.episode_id] = o.trace
         for name, series in o.series.items():
             steps.extend((o.episode_id, name, t, float(v)) for t, v in enumerate(series))
+    for row in episodes.values():
+        if row.get("fork_of"):
+            row.update(_fork_divergence(row, episodes, traces))
     refs = {o.episode_id: _episode_row(o) for o in references}
     return Frames(
         episodes=_episode_frame(list(episodes.values())),

@@ -17,7 +17,7 @@ from .frames import Frames
 from .scale import engagement, is_reference, normalized, same_worlds
 from .tables import headline_interval, is_rate, references, summary
 
-COLUMNS = ["rank", "model", "reference", "family", "headline", "better", "scenarios", "episodes", "scored", "mean",
+COLUMNS = ["rank", "model", "reference", "fork", "family", "headline", "better", "scenarios", "episodes", "scored", "mean",
            "lo", "hi", "normalized", "normalized_lo", "normalized_hi", "paired", "engaged", "tests", "passed",
            "failed", "errors", "rule_breaks", "tokens", "reasoning_tokens", "cost_usd"]
 MAX_MODELS_IN_READING = 3
@@ -48,7 +48,8 @@ def _sum_or_nan(ep: pd.DataFrame, column: str) -> float:
 def _row(fr: Frames, g: pd.DataFrame, refs: pd.DataFrame, reference: bool) -> dict[str, Any]:
     """One leaderboard row from one model's episodes of a family (and headline)."""
     mean, lo, hi, scored = headline_interval(g)
-    return {"model": g.model.iloc[0], "reference": reference, "family": g.family.iloc[0],
+    fork = bool("fork_of" in g and g.fork_of.notna().any())  # a fork's rows: `MODEL (fork)`, never mixed
+    return {"model": g.model.iloc[0], "reference": reference, "fork": fork, "family": g.family.iloc[0],
             "headline": g.headline.iloc[0], "better": _better(g), "scenarios": int(g.scenario.nunique()),
             "episodes": len(g), "scored": scored, "mean": mean, "lo": lo, "hi": hi,
             **normalized(g, refs), "engaged": engagement(g),
@@ -62,7 +63,7 @@ def rank_order(table: pd.DataFrame) -> pd.DataFrame:
     """Best first within a family and headline: the headline in its better direction; on a tie
     the agent that acted on more of its episodes first (doing nothing never earns a tie with
     the oracle), then a reference before a model, then the name. `rank` numbers the models only:
-    references give the scale and are never ranked."""
+    references give the scale and forks continue another episode's history, so neither is ranked."""
     if table.empty:
         return table
     t = table.assign(_key=[-m if b == "higher" else m for m, b in zip(table["mean"], table.better)],
@@ -70,11 +71,14 @@ def rank_order(table: pd.DataFrame) -> pd.DataFrame:
     t = t.sort_values(["family", "headline", "_key", "_engaged", "_model", "model"], na_position="last",
                       kind="stable").drop(columns=["_key", "_engaged", "_model"])
     ranks: list[int | None] = []
+    forks = t["fork"].fillna(False).astype(bool) if "fork" in t else pd.Series(False, index=t.index)
+    t = t.assign(_unranked=t.reference.astype(bool) | forks)
     for _, g in t.groupby(["family", "headline"], sort=False):
         n = 0
-        for is_ref in g.reference:
-            n += not is_ref
-            ranks.append(None if is_ref else n)
+        for unranked in g._unranked:
+            n += not unranked
+            ranks.append(None if unranked else n)
+    t = t.drop(columns=["_unranked"])
     t["rank"] = pd.array(ranks, dtype="Int64")
     return t.reset_index(drop=True)
 

@@ -32,6 +32,12 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "repeat and seed), no model: policy/oracle (the task done right), policy/random (blind play), "
      "policy/reckless (the stated rule broken once, then the oracle). The scale of every normalized score; "
      "skipped with --drift-no-references."),
+    ("forks", "Forks", "Recorded episodes continued from their step K (pytest-drift's --drift-fork), grouped under "
+     "the source: the source's headline value and the fork's side by side; the fork's model is marked (fork) or "
+     "(fork, intervened): an intervened fork had a message inserted at K and the world's on_fork hook run; "
+     "diverges_at: the first step whose actions (tools and arguments) differ from the source's, blank when the "
+     "source is not in this report, either was not scored, or the fork never diverged (divergence says which). "
+     "Forks are kept apart from their model's own episodes in every table."),
     ("instrumental_headline", "Instrumental: rates per model", "Per model (and all models), pooled over tasks: "
      "the macro-average over complete task slices; Wilson 95% CIs; denominators are all rows of complete slices "
      "(an unknown or invalid row counts and is never a positive). ic: the deterministic label; ic_adjusted: label "
@@ -186,13 +192,18 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
 
 
+def _forks(df: pd.DataFrame) -> list[bool]:
+    """Which leaderboard rows are forks (a leaderboard without the column has none)."""
+    return [bool(f) for f in df["fork"].fillna(False)] if "fork" in df else [False] * len(df)
+
+
 def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard as read: rank (models only), the reference agents marked, the mean and
     the normalized score each with its interval in one cell, blanks where unknown."""
     if df.empty:
         return df
     return pd.DataFrame({
-        "rank": ["ref" if r else str(k) for r, k in zip(df.reference, df["rank"])],
+        "rank": ["ref" if r else "fork" if f else str(k) for r, f, k in zip(df.reference, _forks(df), df["rank"])],
         "model": [f"{m} (reference)" if r else m for m, r in zip(df.model, df.reference)],
         "family": df.family, "headline": [f"{h} ({b} is better)" for h, b in zip(df.headline, df.better)],
         "mean [95% CI]": [ci(m, lo, hi) for m, lo, hi in zip(df["mean"], df.lo, df.hi)],
@@ -215,7 +226,9 @@ LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episod
                      "the agent acted on the task; on a tied headline the agent that acted more ranks first, so "
                      "doing nothing never ties the oracle. Tests are counted, not episodes (an episode has one test "
                      "or more); failed counts xfailed (a recorded failure reproduced). Rule breaks: episodes that "
-                     "broke a stated rule (each fails, whatever its headline). Tokens (in brackets the reasoning "
+                     "broke a stated rule (each fails, whatever its headline). Forks of recorded episodes (MODEL "
+                     "(fork), MODEL (fork, intervened)) have rows of their own, unranked: they continue another "
+                     "episode's history (the Forks table sets each beside its source). Tokens (in brackets the reasoning "
                      "tokens among them) and cost when every episode carries them; unpriced: tokens counted, no "
                      "price known.")
 
@@ -343,6 +356,16 @@ def _index_html(index: pd.DataFrame, embedded: set[str], report_dir: str, links:
             + html_table(index, cells, "transcript", attrs, "episode_index") + "</details>")
 
 
+def _fork_links(forks: pd.DataFrame, embedded: set[str], report_dir: str) -> list[str]:
+    """Each fork row's two transcripts, the source's and the fork's (or the command that prints one)."""
+    def one(episode_id: str, label: str) -> str:
+        if episode_id in embedded:
+            return _link(episode_id, label)
+        return f"{html.escape(label)}: <code>{html.escape(_show(episode_id, report_dir))}</code>"
+
+    return [f"{one(s, 'source')} {one(f, 'fork')}" for s, f in zip(forks.source, forks.fork)]
+
+
 def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
             transcripts: dict[str, str] | None = None, report_dir: str = "REPORT_DIR") -> str:
     index = tables.get("episode_index", pd.DataFrame())
@@ -380,8 +403,9 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
     for name, title, about in SECTIONS:
         df = tables.get(name)
         if df is not None and not df.empty:
+            extra = _fork_links(df, embedded, report_dir) if name == "forks" else links.for_table(df)
             parts += [f"<h2 id='{name}'>{html.escape(title)}</h2><p class='about'>{html.escape(about)}</p>",
-                      html_table(shown(name, df), links.for_table(df))]
+                      html_table(shown(name, df), extra)]
     if not index.empty:
         parts += ["<h2 id='episodes'>Episodes</h2><p class='about'>One row per episode; a table row's "
                   "<i>all N</i> link shows its episodes here.</p>", _index_html(index, embedded, report_dir, links)]

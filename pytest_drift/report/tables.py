@@ -223,3 +223,32 @@ def curves(fr: Frames) -> pd.DataFrame:
     half = 1.959963984540054 * table["std"].fillna(0.0) / np.sqrt(table["count"])
     table["lo"], table["hi"] = table["mean"] - half, table["mean"] + half
     return table.drop(columns=["std"]).rename(columns={"count": "n"})
+
+
+FORK_COLUMNS = ["source", "source_model", "scenario", "variant", "repeat", "headline", "source_value", "fork_step",
+                "model", "intervened", "intervention", "fork_value", "diverges_at", "divergence", "fork"]
+
+
+def forks(fr: Frames) -> pd.DataFrame:
+    """One row per fork, grouped under its source episode: the source's headline value and the
+    fork's side by side, the fork step K, the fork's model (marked, intervened or not), the
+    intervention's text, and the first step whose actions differ from the source's (blank when
+    unknown or never; `divergence` says which). A source not among the outcomes leaves its
+    columns blank (the fork's provenance still names it)."""
+    ep = fr.episodes
+    if ep.empty or "fork_of" not in ep or ep.fork_of.isna().all():
+        return pd.DataFrame(columns=FORK_COLUMNS)
+    by_id = ep.set_index("episode_id")
+    rows = []
+    for f in ep[ep.fork_of.notna()].itertuples(index=False):
+        source = by_id.loc[f.fork_of] if f.fork_of in by_id.index else None
+        rows.append({"source": f.fork_of, "source_model": None if source is None else source.model,
+                     "scenario": f.scenario, "variant": f.variant, "repeat": f.repeat, "headline": f.headline,
+                     "source_value": None if source is None else source.headline_value,
+                     "fork_step": f.fork_step, "model": f.model, "intervened": bool(f.intervened),
+                     "intervention": f.intervention, "fork_value": f.headline_value,
+                     "diverges_at": f.fork_diverges_at, "divergence": f.fork_divergence, "fork": f.episode_id})
+    out = pd.DataFrame(rows, columns=FORK_COLUMNS)
+    out["fork_step"] = out.fork_step.astype("Int64")
+    out["diverges_at"] = pd.to_numeric(out.diverges_at, errors="coerce").astype("Int64")
+    return out.sort_values(["source", "fork_step", "model", "fork"], kind="stable").reset_index(drop=True)

@@ -54,6 +54,14 @@ def _message_text(m: TranscriptMessage, evidence: set[int], full: bool) -> list[
     return lines
 
 
+def messages_text(messages: list[TranscriptMessage], full: bool = False, evidence: set[int] | None = None) -> str:
+    """Messages in order, as the terminal shows them (`show`, and `show --step`)."""
+    lines: list[str] = []
+    for m in messages:
+        lines += _message_text(m, evidence or set(), full)
+    return "\n".join(lines)
+
+
 def to_text(t: Transcript, full: bool = False) -> str:
     """The transcript for a terminal: header, evidence, then every message in order."""
     out = [f"episode {t.episode_id}",
@@ -67,10 +75,9 @@ def to_text(t: Transcript, full: bool = False) -> str:
         out.append("  evidence:")
         out += [f"    {line}" for line in t.evidence]
     out.append("")
-    evidence = set(t.evidence_steps)
-    for m in t.messages:
-        out += _message_text(m, evidence, full)
-    if not t.messages:
+    if t.messages:
+        out.append(messages_text(t.messages, full, set(t.evidence_steps)))
+    else:
         out.append("(no messages: the episode did not reach the model, or its conversation was not kept)")
     return "\n".join(out)
 
