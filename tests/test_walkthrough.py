@@ -1,0 +1,124 @@
+"""docs/scenarios.md's walkthrough, run as written: its files into an empty folder outside the
+repository, its commands there one by one, through a throwaway virtual environment. Change the
+doc or the code and this test reads the change."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from openai_stub_server import StubServer
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "scenarios.md"
+SECTION = "## A package of your own, from zero to a report"
+FENCE = re.compile(r'^```(\w+)(?: title="([^"]+)")?\n(.*?)^```$', re.S | re.M)
+# how each command of the doc is reached: a module of the venv's interpreter (a venv made with
+# --system-site-packages has no console scripts of the packages it borrows)
+MODULES = {"pip": "pip", "pytest": "pytest", "pytest-drift": "pytest_drift.cli"}
+STUB_MODEL = "openai/roomcare-stub"
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    files: dict[str, str]  # path in the project -> its text
+    commands: list[str]  # shell lines, comments cut off, in the doc's order
+
+
+def walkthrough(markdown: str) -> Walkthrough:
+    """The section's titled blocks are files, its bash blocks' lines are commands."""
+    section = markdown.split(SECTION, 1)[1].split("\n## ", 1)[0]
+    files: dict[str, str] = {}
+    commands: list[str] = []
+    for lang, title, body in FENCE.findall(section):
+        if title:
+            files[title] = body
+        elif lang == "bash":
+            commands += [line.split(" #", 1)[0].strip() for line in body.splitlines() if line.strip()]
+    return Walkthrough(files, commands)
+
+
+def argv(command: str, python: Path) -> list[str]:
+    """A doc command as it runs here: the program replaced by a module of the venv, nothing else."""
+    program, *rest = shlex.split(command)
+    return [str(python), "-m", MODULES[program], *rest]
+
+
+def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env["PYTHONPATH"] = str(ROOT)  # this tree's pytest_drift ahead of whatever is installed
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_the_doc_names_the_files_and_commands_of_a_whole_walkthrough() -> None:
+    doc = walkthrough(DOC.read_text())
+    assert set(doc.files) == {"pyproject.toml", "roomcare/__init__.py", "evals/test_server_room.py"}
+    assert '[project.entry-points."pytest_drift.scenarios"]' in doc.files["pyproject.toml"]
+    assert [c.split()[:2] for c in doc.commands] == [
+        ["pip", "install"], ["pytest-drift", "list"], ["pytest-drift", "falsify"], ["pytest", "evals"],
+        ["pytest-drift", "record"], ["pytest", "evals"], ["pytest-drift", "report"]]
+
+
+def counts(pytest_output: str) -> dict[str, int]:
+    """pytest's closing line as numbers, e.g. {"failed": 2} from "2 failed, 13 warnings in 6.4s"."""
+    last = pytest_output.strip().splitlines()[-1]
+    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|xfailed|xpassed|errors?)\b", last)}
+
+
+def _record(command: str, python: Path, project: Path) -> subprocess.CompletedProcess[str]:
+    """The recording step: with the local extra, the doc's command as written (the embedded model,
+    some seconds for this world's 6 calls); without it, the command must say what to install, and
+    a scripted OpenAI-compatible server on loopback stands in for the model."""
+    if importlib.util.find_spec("llama_cpp") is not None:
+        return run(argv(command, python), project)
+    refused = run(argv(command, python), project)
+    assert refused.returncode == 2 and "pip install 'pytest-drift[local]'" in refused.stderr, refused.stderr
+    with StubServer() as server:
+        return run(argv(command, python) + ["--model", STUB_MODEL, "--drift-api-base", server.url], project)
+
+
+@pytest.mark.slow
+def test_every_command_of_the_walkthrough_runs_in_a_fresh_project(tmp_path: Path) -> None:
+    doc = walkthrough(DOC.read_text())
+    project = tmp_path / "roomcare-project"
+    assert not project.resolve().is_relative_to(ROOT)
+    for name, text in doc.files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    python = env_dir / "bin" / "python"
+    seen: dict[str, str] = {}
+    for command in doc.commands:
+        res = _record(command, python, project) if command.startswith("pytest-drift record") \
+            else run(argv(command, python), project)
+        assert res.returncode == 0, f"{command}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+        seen[command] = res.stdout
+    by_start = {c.split()[0] + " " + c.split()[1]: out for c, out in seen.items()}
+    assert "server_room [roomcare]" in by_start["pytest-drift list"]
+    falsified = by_start["pytest-drift falsify"]
+    assert "server_room: holds" in falsified and "chance floor: 0.000" in falsified
+    assert "policy/random" in falsified
+    oracle = seen["pytest evals --model policy/oracle"]
+    assert counts(oracle) == {"passed": 2}, oracle
+    cassettes = sorted(p.relative_to(project / "cassettes").as_posix() for p in (project / "cassettes").rglob("*.*"))
+    model = cassettes[0].split("/")[0]
+    assert cassettes == [f"{model}/baseline.json", f"{model}/server_room/cold_snap/r0.yaml",
+                         f"{model}/server_room/mild/r0.yaml"]
+    # the replay gives each test its recorded verdict: a recorded failure is an xfail, a pass a pass
+    recorded = counts(by_start["pytest-drift record"])
+    assert sum(recorded.values()) == 2 and set(recorded) <= {"passed", "failed"}, recorded
+    replayed = counts(seen["pytest evals --junitxml=junit.xml"])
+    assert replayed == {k.replace("failed", "xfailed"): v for k, v in recorded.items()}, replayed
+    assert "server_room" in by_start["pytest-drift report"]
+    assert (project / "report" / "report.html").is_file()
+
