@@ -1,10 +1,12 @@
-"""docs/scenarios.md's walkthrough, run as written: its files into an empty folder outside the
-repository, its commands there one by one, through a throwaway virtual environment. Change the
-doc or the code and this test reads the change."""
+"""What a third party reads, checked against what runs: docs/scenarios.md's walkthrough as written
+(its files into an empty folder outside the repository, its commands there one by one, through a
+throwaway virtual environment), and docs/reports.md's outcomes.jsonl row format against the
+records. Change the doc or the code and these tests read the change."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -20,6 +22,8 @@ from openai_stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "scenarios.md"
+REPORTS_DOC = ROOT / "docs" / "reports.md"
+ROW_SECTION = "## outcomes.jsonl: one row per test"
 SECTION = "## A package of your own, from zero to a report"
 FENCE = re.compile(r'^```(\w+)(?: title="([^"]+)")?\n(.*?)^```$', re.S | re.M)
 # how each command of the doc is reached: a module of the venv's interpreter (a venv made with
@@ -122,3 +126,30 @@ def test_every_command_of_the_walkthrough_runs_in_a_fresh_project(tmp_path: Path
     assert "server_room" in by_start["pytest-drift report"]
     assert (project / "report" / "report.html").is_file()
 
+
+def _row_section() -> str:
+    return REPORTS_DOC.read_text().split(ROW_SECTION, 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_documented_outcomes_row_names_every_key_a_row_has() -> None:
+    from pydantic import BaseModel
+
+    from pytest_drift.outcome import Outcome, RuleViolation, TraceEntry, Usage
+
+    section = _row_section()
+    named = set(re.findall(r"`([a-z_]+)`", section))
+    models: list[type[BaseModel]] = [Outcome, TraceEntry, Usage, RuleViolation]
+    missing = {f for m in models for f in m.model_fields} - named
+    assert not missing, f"docs/reports.md does not describe {sorted(missing)}"
+    assert {"nodeid", "status", "message", "outcome"} <= named
+
+
+def test_the_documented_outcomes_row_reads_back_as_a_record() -> None:
+    from pytest_drift.records import TestRecord
+
+    (lang, title, body), = [m for m in FENCE.findall(_row_section()) if m[1] == "outcomes.jsonl row"]
+    row = json.loads(body)
+    record = TestRecord.from_json(json.dumps(row))
+    assert record.outcome is not None and record.outcome.scenario == "server_room"
+    # nothing in the example is lost or added on the way through the record: it is a real row
+    assert json.loads(record.to_json()) == row
