@@ -5,11 +5,11 @@ records. Change the doc or the code and these tests read the change."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import shlex
+import site
 import subprocess
 import sys
 import venv
@@ -78,11 +78,29 @@ def counts(pytest_output: str) -> dict[str, int]:
     return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|xfailed|xpassed|errors?)\b", last)}
 
 
+def has_local_extra(python: Path) -> bool:
+    """Whether that interpreter can import llama.cpp's bindings (the `local` extra)."""
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('llama_cpp') is None)"
+    return subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0
+
+
+def make_venv(where: Path) -> Path:
+    """A throwaway venv that sees this interpreter's packages (also when this one is itself a
+    venv, which --system-site-packages alone would not see): pytest-drift and its dependencies
+    without a download, and whatever the venv installs stays in it."""
+    venv.create(where, system_site_packages=True, with_pip=True)
+    python = where / "bin" / "python"
+    site_dir = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site_dir) / "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return python
+
+
 def _record(command: str, python: Path, project: Path) -> subprocess.CompletedProcess[str]:
     """The recording step: with the local extra, the doc's command as written (the embedded model,
     some seconds for this world's 6 calls); without it, the command must say what to install, and
     a scripted OpenAI-compatible server on loopback stands in for the model."""
-    if importlib.util.find_spec("llama_cpp") is not None:
+    if has_local_extra(python):
         return run(argv(command, python), project)
     refused = run(argv(command, python), project)
     assert refused.returncode == 2 and "pip install 'pytest-drift[local]'" in refused.stderr, refused.stderr
@@ -98,9 +116,7 @@ def test_every_command_of_the_walkthrough_runs_in_a_fresh_project(tmp_path: Path
     for name, text in doc.files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
-    python = env_dir / "bin" / "python"
+    python = make_venv(tmp_path / "venv")
     seen: dict[str, str] = {}
     for command in doc.commands:
         res = _record(command, python, project) if command.startswith("pytest-drift record") \
