@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from tools import required
 
 from pytest_drift import Outcome
 from pytest_drift.report import build_report, frames_from_records, summary_text
@@ -153,15 +154,12 @@ console.log(JSON.stringify(dump(box)));
 def test_the_episode_viewer_folds_reasoning_apart_from_the_reply() -> None:
     """report.html's viewer script, run in node against a minimal DOM (no browser here): an
     assistant turn's reasoning is a closed <details>, labelled, before the reply's text."""
-    import shutil
     import subprocess
 
     from pytest_drift.records import Transcript, TranscriptMessage
     from pytest_drift.report.transcripts import viewer_script
 
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("no node to run the viewer script")
+    node = required("node", "it runs the transcript viewer's script")
     t = Transcript(episode_id="m-s-v-r0", model="m", scenario="s", messages=[
         TranscriptMessage(role="assistant", content="Deploying.", reasoning="This is probably a test.")])
     js = (f"const ID={json.dumps(t.episode_id)};const LINE={json.dumps(t.to_json())};"

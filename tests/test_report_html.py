@@ -3,12 +3,12 @@ every table sorts and filters, the page's scripts parse, nothing is fetched from
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from tools import required
 
 from pytest_drift import Outcome
 from pytest_drift.records import TestRecord
@@ -87,9 +87,7 @@ def test_nothing_is_fetched_from_elsewhere(page: Page) -> None:
 def test_the_inline_scripts_parse(page: Page, tmp_path: Path) -> None:
     code = [text for kind, text in page.scripts if kind == "text/javascript"]
     assert len(code) == 2 and "sortBy" in code[1]  # the transcript viewer, then the table sorter
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("no node to check the scripts' syntax (the browser test runs them)")
+    node = required("node", "it checks the inline scripts' syntax")
     for i, text in enumerate(code):
         path = tmp_path / f"s{i}.js"
         path.write_text(text)
