@@ -93,7 +93,7 @@ def estimate_episode(case: Case, settings: Settings) -> EpisodeEstimate:
     steps = max(env.max_steps - skipped_steps, 0)
     per_step = env.max_calls_per_step or limits.max_calls_per_step
     bound = steps * per_step  # the loop ends a step that uses up its calls
-    most = bound if cap is None else min(cap, bound) if skipped_steps else cap
+    most = bound if cap is None else min(cap, bound)
     calls = min(cap if cap is not None else steps, most)
     calls, most = max(calls - journaled, 0), max(most - journaled, 0)
     opening = json.dumps(env.initial_messages()) + json.dumps(env.tool_schemas())
