@@ -93,6 +93,10 @@ def test_bad_forks_are_refused_with_what_to_do(recorded: Path) -> None:
     registry, root = load_scenarios(), recorded / "c"
     with pytest.raises(ForkError, match="nearest recorded: openai/alpha-release_manager-default-r0"):
         parse_fork("openai/alpha-release_manager-defualt-r0@5", root, registry)
+    with pytest.raises(ForkError, match=r"nearest recorded: openai/alpha-.* \(\d+ episodes under "):
+        parse_fork("zzz@5", root, registry)  # nothing close: still the recorded ids, never "nothing is recorded"
+    with pytest.raises(ForkError, match="nothing is recorded under"):
+        parse_fork(f"{SOURCE}@5", recorded / "empty", registry)
     with pytest.raises(ForkError, match="expected EPISODE_ID@K"):
         parse_fork(SOURCE, root, registry)
     source, k = parse_fork(f"{SOURCE}@99", root, registry)

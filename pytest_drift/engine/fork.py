@@ -86,8 +86,10 @@ def recorded_ids(root: Path, registry: dict[str, Scenario]) -> dict[str, Case]:
 
 def nearest_ids(episode: str, known: list[str], root: Path) -> str:
     """`; nearest recorded: ...` for an id that is not recorded (or where nothing is)."""
-    near = difflib.get_close_matches(episode, known, n=3, cutoff=0.3)
-    return f"; nearest recorded: {', '.join(near)}" if near else f"; nothing is recorded under {root}"
+    if not known:
+        return f"; nothing is recorded under {root}"
+    near = difflib.get_close_matches(episode, known, n=3, cutoff=0.3) or sorted(known)[:3]
+    return f"; nearest recorded: {', '.join(near)} ({len(known)} episodes under {root})"
 
 
 def recorded_case(episode: str, root: Path, registry: dict[str, Scenario]) -> Case:
