@@ -25,13 +25,15 @@ def _tool_reply(name: str, arguments: str, n: int) -> dict[str, Any]:
 def scripted_message(body: dict[str, Any], mode: str) -> dict[str, Any] | None:
     """The reply for a request: a function of the request alone, so recordings are stable."""
     n = sum(1 for m in body.get("messages", []) if m.get("role") == "tool")
-    if mode == "text":
+    if mode == "text" or not body.get("tools"):  # a plain-text request (a world's own speaker) gets text
         return {"role": "assistant", "content": "I think everything is fine."}
     if mode == "garbage":
         bad = [("no_such_tool", "{}"), ("deploy", "{not json"), ("deploy", '{"force": 1}'), ("deploy", "[1, 2]")]
         return _tool_reply(*bad[n % len(bad)], n)
     if mode == "empty":
         return None
+    if mode == "reasoning":
+        mode = "script"  # the same script, with reasoning and varied usage (see the handler)
     if mode == "reckless":  # deploy before any test or canary, roll back, then look busy
         return _tool_reply(("deploy", "rollback")[n] if n < 2 else ("run_tests", "check_canary")[n % 2], "{}", n)
     if mode.startswith("call:"):  # always the same call, e.g. "call:view_portfolio" (a looping model)
@@ -70,9 +72,13 @@ class StubServer:
                 message = scripted_message(body, server.mode)
                 choices = [] if message is None else [
                     {"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}]
+                usage: dict[str, Any] = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+                if server.mode == "reasoning" and message is not None:  # a reasoning model behind an OpenAI-format API
+                    message["reasoning_content"] = f"Step {n}: the script says {(message.get('tool_calls') or [{}])[0].get('function', {}).get('name', 'talk')}."
+                    usage = {"prompt_tokens": 10 * n + 7, "completion_tokens": 5 + n, "total_tokens": 10 * n + 12 + n,
+                             "completion_tokens_details": {"reasoning_tokens": 3 + n}}
                 self._send(200, {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0,
-                                 "model": body.get("model", "stub"), "choices": choices,
-                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                                 "model": body.get("model", "stub"), "choices": choices, "usage": usage})
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
+from .fast_replay import replayed
 from .litellm_import import completion, litellm_module  # noqa: F401 - litellm_module re-exported
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .recorded import settings_change
@@ -146,6 +147,11 @@ class LiteLLMCaller:
         (not transient: the retries are done), CassetteMiss or ContextExhausted."""
         litellm = litellm_module()
         replay, played = replaying(), played_count()
+        if replay:
+            response = replayed(kwargs)  # the recorded answer without litellm's HTTP stack, where sound
+            if response is not None:
+                record_call(CallEvent(usage_of(response), 0, 0, 0.0, live=False))
+                return response
         # a resumed episode records, yet plays its journal's answers: those reached no provider
         live = lambda: not (replay or played_count() > played)  # noqa: E731
         try:

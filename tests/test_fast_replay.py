@@ -1,0 +1,178 @@
+"""The replay fast path (`models.fast_replay`): what it builds is what litellm sends, what it
+plays is what the full path plays, and whatever litellm might transform or map takes the
+full path. Recordings are real litellm traffic to the loopback stub server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from openai_stub_server import StubServer
+from pytest_drift.errors import CassetteMiss, ProviderError
+from pytest_drift.models import fast_replay
+from pytest_drift.models import litellm_caller as caller_module
+from pytest_drift.models.cassettes import use_cassette
+from pytest_drift.models.litellm_caller import LiteLLMCaller
+from pytest_drift.models.request import RequestPlan
+from pytest_drift.models.usage import metered
+from scenarios.gym import RELEASE_MANAGER
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _conversations() -> list[list[dict[str, Any]]]:
+    """Requests of every shape an episode sends: a first turn, assistant turns with tool calls
+    and empty or missing content, tool results, non-ASCII text."""
+    env = RELEASE_MANAGER.build("default", 0)
+    first = env.initial_messages()
+    call = {"id": "call_0", "type": "function", "function": {"name": "run_tests", "arguments": "{}"}}
+    later = [*first, {"role": "assistant", "content": "", "tool_calls": [call]},
+             {"role": "tool", "tool_call_id": "call_0", "content": "tests passed — 412/412 ✓"}]
+    none_content = [*later, {"role": "assistant", "content": None, "tool_calls": [{**call, "id": "call_1"}]},
+                    {"role": "tool", "tool_call_id": "call_1", "content": "again"}]
+    return [first, later, none_content]
+
+
+def _plans() -> list[RequestPlan]:
+    return [RequestPlan("", params={"temperature": 0.0, "max_tokens": 512}),  # the embedded model's shape
+            RequestPlan("", params={}, send_seed=False)]
+
+
+class _Counting:
+    """litellm.completion as the caller calls it, counted."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        real = caller_module.completion
+
+        def counted(litellm: Any, kwargs: dict[str, Any]) -> Any:
+            self.calls += 1
+            return real(litellm, kwargs)
+
+        monkeypatch.setattr(caller_module, "completion", counted)
+
+
+@pytest.fixture
+def reasoning_server() -> Iterator[StubServer]:
+    with StubServer(mode="reasoning") as server:
+        yield server
+
+
+def _record(path: Path, server: StubServer, plan: RequestPlan, model: str = "openai/stub") -> list[Any]:
+    env = RELEASE_MANAGER.build("default", 0)
+    caller = LiteLLMCaller(model, seed=7, api_base=server.url, api_key="k", plan=plan)
+    with use_cassette(path, "all"):
+        replies = [caller(messages, env.tool_schemas()) for messages in _conversations()]
+        replies.append(caller.text(_conversations()[0]))
+    return replies
+
+
+def _replay(path: Path, plan: RequestPlan, model: str = "openai/stub") -> tuple[list[Any], Any, int]:
+    env = RELEASE_MANAGER.build("default", 0)
+    caller = LiteLLMCaller(model, seed=7, api_base="http://127.0.0.1:9/v1", api_key="replay", plan=plan)
+    with use_cassette(path, "none") as cassette, metered() as meter:
+        replies = [caller(messages, env.tool_schemas()) for messages in _conversations()]
+        replies.append(caller.text(_conversations()[0]))
+        played = cassette.play_count
+    return replies, meter, played
+
+
+@pytest.mark.parametrize("plan", _plans(), ids=["sampling", "bare"])
+def test_the_body_built_is_the_body_litellm_sent(tmp_path: Path, reasoning_server: StubServer,
+                                                  plan: RequestPlan) -> None:
+    _record(tmp_path / "r.yaml", reasoning_server, plan)
+    env = RELEASE_MANAGER.build("default", 0)
+    caller = LiteLLMCaller("openai/stub", seed=7, api_base=reasoning_server.url, api_key="k", plan=plan)
+    sent = [r["body"] for r in reasoning_server.requests]
+    built = []
+    for messages in _conversations():
+        built.append(fast_replay.request_of(caller.request_kwargs(messages, env.tool_schemas())))
+    text_kwargs = caller.request_kwargs(_conversations()[0], [])
+    del text_kwargs["tools"], text_kwargs["tool_choice"]
+    built.append(fast_replay.request_of(text_kwargs))
+    assert all(b is not None for b in built)
+    assert [json.loads(body) for _, body in built] == sent  # dict equality: key order aside, the same JSON
+    assert {url for url, _ in built} == {f"{reasoning_server.url}/chat/completions"}
+
+
+@pytest.mark.parametrize("plan", _plans(), ids=["sampling", "bare"])
+def test_a_fast_replay_returns_what_the_full_path_returns_without_calling_litellm(
+        tmp_path: Path, reasoning_server: StubServer, plan: RequestPlan, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded = _record(tmp_path / "r.yaml", reasoning_server, plan)
+    counting = _Counting(monkeypatch)
+    fast, fast_meter, fast_played = _replay(tmp_path / "r.yaml", plan)
+    assert counting.calls == 0
+    monkeypatch.setenv(fast_replay.OFF_ENV, "1")
+    full, full_meter, full_played = _replay(tmp_path / "r.yaml", plan)
+    assert counting.calls == len(full) == 4
+    assert fast == full == recorded
+    assert fast[0].reasoning and fast[0].tool_calls  # the converter kept reasoning apart from the call
+    assert fast_meter.usage == full_meter.usage and fast_meter.usage.reasoning_tokens > 0
+    assert fast_meter.usage.cost_usd is None  # the stub model is not priced, either way
+    assert (fast_meter.calls, fast_meter.retries) == (full_meter.calls, full_meter.retries) == (4, 0)
+    assert fast_played == full_played == 4
+
+
+def test_what_litellm_may_transform_takes_the_full_path() -> None:
+    base = {"model": "openai/stub", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function"}],
+            "tool_choice": "auto", "seed": 1, "num_retries": 0, "max_retries": 0, "timeout": 1.0}
+    assert fast_replay.request_of(base) is not None
+    assert fast_replay.request_of({**base, "model": "anthropic/claude-sonnet-4-5"}) is None  # another wire format
+    assert fast_replay.request_of({**base, "model": "openai/gpt-4o-mini"}) is None  # priced: litellm's cost
+    assert fast_replay.request_of({**base, "reasoning_effort": "low"}) is None  # litellm maps reasoning settings
+    assert fast_replay.request_of({**base, "max_completion_tokens": 9}) is None
+    assert fast_replay.request_of({**base, "messages": []}) is None
+    assert fast_replay.request_of({**base, "tools": []}) is None  # litellm drops it and its tool_choice
+
+
+def test_a_miss_is_the_full_paths_miss(tmp_path: Path, stub_server: StubServer) -> None:
+    plan = _plans()[0]
+    _record(tmp_path / "r.yaml", stub_server, plan)
+    caller = LiteLLMCaller("openai/stub", seed=8, api_base="http://127.0.0.1:9/v1", api_key="r", plan=plan)  # another seed
+    env = RELEASE_MANAGER.build("default", 0)
+    messages = []
+    for off in ("", "1"):
+        os.environ[fast_replay.OFF_ENV] = off
+        try:
+            with use_cassette(tmp_path / "r.yaml", "none"), pytest.raises(CassetteMiss) as miss:
+                caller(_conversations()[0], env.tool_schemas())
+        finally:
+            os.environ.pop(fast_replay.OFF_ENV)
+        messages.append((miss.value.detail, miss.value.settings))
+    assert messages[0] == messages[1] and "no recorded interaction matches" in messages[0][0]
+
+
+def test_a_recorded_error_is_mapped_by_the_full_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = _plans()[0]
+    env = RELEASE_MANAGER.build("default", 0)
+    with StubServer(fail_first=1, fail_status=400) as server:  # a 400 is not retried: it is recorded
+        caller = LiteLLMCaller("openai/stub", seed=7, api_base=server.url, api_key="k", plan=plan)
+        with use_cassette(tmp_path / "r.yaml", "all"), pytest.raises(ProviderError) as live:
+            caller(_conversations()[0], env.tool_schemas())
+    counting = _Counting(monkeypatch)
+    with use_cassette(tmp_path / "r.yaml", "none"), pytest.raises(ProviderError) as replayed:
+        caller(_conversations()[0], env.tool_schemas())
+    assert counting.calls == 1  # the recorded 400 went through litellm's error mapping
+    assert str(replayed.value) == str(live.value)
+
+
+@pytest.mark.slow
+def test_every_shipped_episode_replays_byte_identically_both_ways(tmp_path: Path) -> None:
+    """`pytest evals` over the shipped cassettes, fast path on and off: the same outcomes and
+    transcripts, byte for byte."""
+    runs = {}
+    for name, off in (("fast", ""), ("full", "1")):
+        env = {**os.environ, fast_replay.OFF_ENV: off}
+        proc = subprocess.run([sys.executable, "-m", "pytest", "evals", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                               "--drift-report", str(tmp_path / name)], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        runs[name] = tmp_path / name
+    for artefact in ("outcomes.jsonl", "transcripts.jsonl"):
+        assert (runs["fast"] / artefact).read_bytes() == (runs["full"] / artefact).read_bytes(), artefact
+    assert len((runs["fast"] / "outcomes.jsonl").read_text().splitlines()) >= 100
