@@ -3,9 +3,10 @@
 1. Records release_manager episodes (all variants, R repeats) from the loopback stub
    server into a temporary cassette folder.
 2. Per call, in-process, median over rounds:
-     full  = play(case) in replay mode / model calls       (engine + world + cassette + litellm)
+     full  = play(case) in replay mode / model calls       (engine + world + cassette, fast path)
+     slow  = the same with PYTEST_DRIFT_FULL_REPLAY=1      (every call through litellm.completion)
      bare  = litellm.completion on the same recorded requests, same cassette, replay mode
-     overhead = full - bare                                  (what pytest-drift adds)
+     overhead = full - bare                                  (what pytest-drift adds or saves)
 3. Wall time of `pytest evals` replaying those cassettes (-n 0), median over runs.
 
 Usage: python bench/replay.py [--repeats R] [--rounds K] [--runs N]
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -30,7 +32,7 @@ from openai_stub_server import StubServer  # noqa: E402
 from pytest_drift.models.cassettes import use_cassette  # noqa: E402
 from pytest_drift.models import litellm_module  # noqa: E402
 from pytest_drift.engine import Case, Settings, play
-from pytest_drift.models import REPLAY_KEY  # noqa: E402
+from pytest_drift.models import REPLAY_KEY, fast_replay  # noqa: E402
 from scenarios.gym import RELEASE_MANAGER  # noqa: E402
 
 MODEL = "openai/stub-model"
@@ -54,6 +56,14 @@ def full_per_call(root: Path, repeats: int) -> float:
         assert outcome.label_status == "ok", outcome.label_reason
         calls += outcome.model_calls
     return (time.perf_counter() - start) / calls
+
+
+def slow_per_call(root: Path, repeats: int) -> float:
+    os.environ[fast_replay.OFF_ENV] = "1"
+    try:
+        return full_per_call(root, repeats)
+    finally:
+        del os.environ[fast_replay.OFF_ENV]
 
 
 def bare_per_call(root: Path) -> float:
@@ -92,11 +102,14 @@ def main() -> None:
         full_per_call(root, ARGS.repeats)  # warm-up (imports)
         bare_per_call(root)
         fulls = [full_per_call(root, ARGS.repeats) for _ in range(ARGS.rounds)]
+        slows = [slow_per_call(root, ARGS.repeats) for _ in range(ARGS.rounds)]
         bares = [bare_per_call(root) for _ in range(ARGS.rounds)]
         walls = [pytest_wall(root) for _ in range(ARGS.runs)]
-    full, bare = statistics.median(fulls), statistics.median(bares)
+    full, slow, bare = statistics.median(fulls), statistics.median(slows), statistics.median(bares)
     print(f"episodes: {len(cases(ARGS.repeats))}, recorded model calls: {n_calls}")
     print(f"per replayed call, full stack : {full * 1e3:.2f} ms (median of {ARGS.rounds})")
+    print(f"per replayed call, full stack without the fast path: {slow * 1e3:.2f} ms "
+          f"(the fast path: {full / slow:.2f} x of it)")
     print(f"per replayed call, bare litellm+vcrpy: {bare * 1e3:.2f} ms")
     print(f"pytest-drift overhead per call: {(full - bare) * 1e3:.2f} ms")
     print(f"`pytest evals` offline replay wall time: {statistics.median(walls):.2f} s "
