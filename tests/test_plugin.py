@@ -307,3 +307,12 @@ def test_any(outcome):
         hashes.append(json.loads((pytester.path / "out" / "report.json").read_text())["manifest"]["scenario_hashes"])
     assert hashes[0]["coin"] and hashes[0]["coin"] == hashes[1]["coin"]
     assert hashes[0]["release_manager"] != hashes[1]["release_manager"]
+
+
+def test_a_baseline_key_ignores_the_group_xdist_adds_to_a_node_id() -> None:
+    """A recording under xdist's loadgroup names its tests `...[case]@group`, its replay `...[case]`."""
+    from pytest_drift.plugin.baseline import key
+
+    assert key("evals/test_x.py::test_a[m-s-v-r0]@m-s-v-r0") == key("test_x.py::test_a[m-s-v-r0]") == \
+        "test_x.py::test_a[m-s-v-r0]"
+    assert key("test_x.py::test_a[user@host]") == "test_x.py::test_a[user@host]"  # an '@' of the parameter stays

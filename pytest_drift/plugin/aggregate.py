@@ -11,7 +11,7 @@ import pytest
 
 from . import baseline
 from .catalogue import REGISTRY
-from .options import OPTIONS, manifest_options
+from .options import OPTIONS, manifest_options, plain_nodeid
 
 if TYPE_CHECKING:  # records and outcome (pydantic) are imported once a drift test reports
     from ..outcome import Outcome
@@ -58,7 +58,7 @@ class Collector:
         if rec is None:
             if text is None and status is None:
                 return
-            rec = self.records[report.nodeid] = TestRecord(report.nodeid, status or "passed", None)
+            rec = self.records[report.nodeid] = TestRecord(plain_nodeid(report.nodeid), status or "passed", None)
         if text is not None and rec.outcome is None:
             rec.outcome = Outcome.from_json(text)
         if status is not None and rec.status != "error":
@@ -121,7 +121,7 @@ class Aggregator:
             return
         from ..records import MESSAGE_PROPERTY, NODEID_PROPERTY
 
-        report.user_properties.append((NODEID_PROPERTY, report.nodeid))
+        report.user_properties.append((NODEID_PROPERTY, rec.nodeid))
         if rec.message:
             report.user_properties.append((MESSAGE_PROPERTY, rec.message))
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterable
 import pytest
 
 from ..models.paths import model_slug
-from .options import OPTIONS, case_of
+from .options import OPTIONS, case_of, plain_nodeid
 
 if TYPE_CHECKING:
     from ..records import TestRecord
@@ -26,7 +26,7 @@ REASON = "recorded verdict of"
 
 def key(nodeid: str) -> str:
     """`evals/test_gym.py::test_x[...]` -> `test_gym.py::test_x[...]` (independent of rootdir)."""
-    path, _, rest = nodeid.partition("::")
+    path, _, rest = plain_nodeid(nodeid).partition("::")
     return f"{Path(path).name}::{rest}"
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .fixtures import EPISODES
-from .options import OPTIONS, _int_at_least, case_of
+from .options import OPTIONS, _int_at_least, case_of, plain_nodeid
 from .progress import MODES, Progress, Relay, Snapshots, figures
 
 if TYPE_CHECKING:
@@ -432,6 +432,7 @@ def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
                                for v in _variants(sc, options.profile) for r in range(options.repeats))}
     out: dict[str, Case] = {}
     for nodeid in ids:
+        nodeid = plain_nodeid(nodeid)
         param = nodeid[nodeid.find("[") + 1:-1] if nodeid.endswith("]") else ""
         if param in known:
             out[param] = known[param]

@@ -156,6 +156,13 @@ def case_of(item: pytest.Item) -> Case | None:
     return case if isinstance(case, Case) else None
 
 
+def plain_nodeid(nodeid: str) -> str:
+    """The node id without the `@group` suffix xdist's loadgroup adds in its workers: a recording
+    run under xdist has it, its replay not, and records and baselines pair tests by node id."""
+    at = nodeid.rfind("@")
+    return nodeid[:at] if at > nodeid.rfind("]") else nodeid
+
+
 def asks_for_drift(config: pytest.Config) -> bool:
     """Whether the command line itself asks for drift work (see DRIFT_WORK)."""
     return any(config.getoption(name, None) for name in DRIFT_WORK)
