@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..engine.pool import LivePool
 
 PROGRESS_DIR = "drift_progress_dir"  # workerinput key
+LOADGROUP = "drift_loadgroup"  # workerinput key: the controller made -n's `load` into `loadgroup`
 WAIT_TICK = 0.25  # seconds between looks at a waited-for episode (and progress redraws)
 
 
@@ -263,6 +264,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if (getattr(config.option, "dist", None) == "load" and config.stash[OPTIONS].record_mode != "none"
             and config.stash.get(MODELS, None)):
         config.option.dist = "loadgroup"
+    # a worker parses only the command line: it reads loadgroup from there, before this hook,
+    # and without it sends the controller its tests' ids without their `@group`, so the
+    # scheduler, seeing no groups, could send one episode's tests to both workers
+    if getattr(config, "workerinput", {}).get(LOADGROUP):
+        config.option.loadgroup = True
     live = config.stash[LIVE] = Live(config)
     config.stash[EPISODES].waiter = live.wait
     if config.pluginmanager.hasplugin("xdist"):
@@ -405,8 +411,11 @@ class _XdistHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """Tell each worker where to leave its live figures (the controller shows them)."""
+        """Tell each worker whether its tests are grouped (pytest_configure) and where to leave
+        its live figures (the controller shows them)."""
         config = node.config
+        if config.getvalue("dist") == "loadgroup":
+            node.workerinput[LOADGROUP] = True
         if config.stash[LIVE].options.progress == "off" or config.stash[OPTIONS].record_mode == "none":
             return
         if PROGRESS_FOLDER not in config.stash:
