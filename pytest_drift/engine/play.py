@@ -133,5 +133,12 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
 
 def _miss_outcome(case: Case, seed: int, settings: Settings, cassette: Path, miss: CassetteMiss) -> Outcome:
     return Outcome(**_base_fields(case, seed, settings, cassette, {}), label_status="unknown",
-                   label_reason=f"cassette miss at step {miss.step}", termination=Termination.CASSETTE_MISS.value,
+                   label_reason=_miss_reason(miss), termination=Termination.CASSETTE_MISS.value,
                    model_calls=miss.model_call or 0)
+
+
+def _miss_reason(miss: CassetteMiss) -> str:
+    """The label reason of a missed episode; the claim gate (report.claim) reads the second form."""
+    if miss.settings:
+        return f"cassette miss at step {miss.step}: recorded under other request settings ({miss.settings})"
+    return f"cassette miss at step {miss.step}"

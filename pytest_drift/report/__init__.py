@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from . import goal_drift, instrumental, leaderboard, plots, render, tables
+from .claim import Claim, claim
 from .frames import Frames, frames_from_records, load_frames
 from .manifest import build_manifest
 
@@ -27,13 +28,14 @@ class Report:
     tables: dict[str, pd.DataFrame]
     plots: dict[str, plots.Plot]
     manifest: dict[str, Any] = field(default_factory=dict)
+    claim: Claim = field(default_factory=lambda: Claim(False, ["not assessed"]))
 
     def to_json(self) -> str:
-        return render.to_json(self.manifest, self.tables)
+        return render.to_json(self.manifest, self.tables, self.claim)
 
     def write(self, out: Path | str, formats: tuple[str, ...] = render.FORMATS) -> list[Path]:
         """report.json, and what `formats` asks for: md, html, csv and latex (tables/NAME.*)."""
-        return render.write(Path(out), self.manifest, self.tables, self.plots, formats)
+        return render.write(Path(out), self.manifest, self.tables, self.plots, formats, self.claim)
 
 
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
@@ -83,7 +85,8 @@ def _series_thresholds(fr: Frames | None) -> dict[str, float]:
 
 def build_report(fr: Frames, manifest: dict[str, Any] | None = None, with_plots: bool = True) -> Report:
     t = compute_tables(fr)
-    return Report(tables=t, plots=make_plots(t, fr) if with_plots else {}, manifest=manifest or {})
+    return Report(tables=t, plots=make_plots(t, fr) if with_plots else {}, manifest=manifest or {},
+                  claim=claim(fr, manifest))
 
 
 def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[str] | None = None,
@@ -124,5 +127,5 @@ def summary_text(fr: Frames) -> str:
     return "\n".join([line(header), *(line(b) for b in body)])
 
 
-__all__ = ["Frames", "Report", "build_report", "compute_tables", "frames_from_records", "load_frames",
+__all__ = ["Claim", "Frames", "Report", "build_report", "compute_tables", "frames_from_records", "load_frames",
            "manifest_for", "summary_text"]

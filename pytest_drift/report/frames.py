@@ -42,7 +42,7 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
     row: dict[str, Any] = {
         "episode_id": o.episode_id, "model": o.agent_label, "scenario": o.scenario, "family": o.family,
         "variant": o.variant, "repeat": o.repeat, "seed": o.seed, "label_status": o.label_status,
-        "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls,
+        "label_reason": o.label_reason or None, "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls,
         "message_limit": o.message_limit, "tool_calls": o.tool_calls,
         "headline": o.headline, "threshold": o.threshold,
         "headline_value": _num(o.metrics.get(o.headline)) if o.label_status == "ok" else None,
