@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import goal_drift, instrumental, leaderboard, plots, render, tables
+from . import goal_drift, instrumental, leaderboard, plots, render, tables, tool_analysis
 from .claim import Claim, claim
 from .frames import Frames, frames_from_records, load_frames
 from .manifest import build_manifest
@@ -29,13 +29,18 @@ class Report:
     plots: dict[str, plots.Plot]
     manifest: dict[str, Any] = field(default_factory=dict)
     claim: Claim = field(default_factory=lambda: Claim(False, ["not assessed"]))
+    frames: Frames | None = None  # what the tool-trace analysis reads (its rules per task)
+    tool_analysis: dict[str, pd.DataFrame] = field(default_factory=dict)  # DIR/tool_analysis/*.csv
 
     def to_json(self) -> str:
         return render.to_json(self.manifest, self.tables, self.claim)
 
     def write(self, out: Path | str, formats: tuple[str, ...] = render.FORMATS) -> list[Path]:
         """report.json, and what `formats` asks for: md, html, csv and latex (tables/NAME.*)."""
-        return render.write(Path(out), self.manifest, self.tables, self.plots, formats, self.claim)
+        written = render.write(Path(out), self.manifest, self.tables, self.plots, formats, self.claim)
+        if self.frames is not None:  # runs with instrumental episodes: DIR/tool_analysis/
+            written += tool_analysis.write(Path(out), self.frames, self.tool_analysis, self.claim)
+        return written
 
 
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
@@ -86,7 +91,7 @@ def _series_thresholds(fr: Frames | None) -> dict[str, float]:
 def build_report(fr: Frames, manifest: dict[str, Any] | None = None, with_plots: bool = True) -> Report:
     t = compute_tables(fr)
     return Report(tables=t, plots=make_plots(t, fr) if with_plots else {}, manifest=manifest or {},
-                  claim=claim(fr, manifest))
+                  claim=claim(fr, manifest), frames=fr, tool_analysis=tool_analysis.tables(fr))
 
 
 def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[str] | None = None,

@@ -72,9 +72,12 @@ def _incomplete_slices(ep: pd.DataFrame) -> list[str]:
     if "letter" not in ep:
         return []
     ic = ep[ep.family == "instrumental"]
+    present: dict[tuple[str, str, int], set[str]] = {}
+    for model, task, rep, letter in zip(ic.model, ic.scenario, ic.repeat, ic.letter):
+        present.setdefault((model, task, int(rep)), set()).add(letter)
     gaps = []
-    for (model, task, rep), g in ic.groupby(["model", "scenario", "repeat"], sort=True):
-        missing = [L for L in BENCHMARK_LETTERS if L not in set(g.letter.dropna())]
+    for (model, task, rep), letters in sorted(present.items()):
+        missing = [L for L in BENCHMARK_LETTERS if L not in letters]
         if missing:
             gaps.append(f"{model} {task} r{rep} lacks {''.join(missing)}")
     if not gaps:
@@ -86,11 +89,14 @@ def _missing_variants(ep: pd.DataFrame) -> list[str]:
     """Per scenario, the run's plan is every variant it played (for any model, in any repeat) in
     every repeat it played: repeats are parametrised over every selected world. A model that
     played the scenario but lacks one of them misses it."""
+    played: dict[str, dict[str, set[tuple[str, int]]]] = {}
+    for scenario, model, variant, rep in zip(ep.scenario, ep.model, ep.variant, ep.repeat):
+        played.setdefault(scenario, {}).setdefault(model, set()).add((variant, int(rep)))
     gaps = []
-    for scenario, g in ep.groupby("scenario", sort=True):
-        plan = {(v, int(r)) for v in set(g.variant) for r in set(g.repeat)}
-        for model, m in g.groupby("model", sort=True):
-            seen = {(v, int(r)) for v, r in zip(m.variant, m.repeat)}
+    for scenario, by_model in sorted(played.items()):
+        seen_all = set().union(*by_model.values())
+        plan = {(v, r) for v in {v for v, _ in seen_all} for r in {r for _, r in seen_all}}
+        for model, seen in sorted(by_model.items()):
             for variant, rep in sorted(plan - seen):
                 gaps.append(f"{model} {scenario} {variant} r{rep}")
     if not gaps:

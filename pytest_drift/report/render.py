@@ -147,12 +147,16 @@ def fmt(value: Any) -> str:
 
 
 def written_lines(paths: list[Path]) -> list[str]:
-    """The files a report wrote, as told to a reader: the tables folder in one line."""
+    """The files a report wrote, as told to a reader: the tables folder and the tool-trace
+    analysis in one line each."""
     tables = [p for p in paths if p.parent.name == "tables"]
-    lines = [str(p) for p in paths if p not in tables]
+    trace = [p for p in paths if p.parent.name == "tool_analysis"]
+    lines = [str(p) for p in paths if p not in tables and p not in trace]
     if tables:
         kinds = sorted({p.suffix for p in tables})
         lines.append(f"{tables[0].parent}/ ({len({p.stem for p in tables})} tables as {', '.join(kinds)})")
+    if trace:
+        lines.append(f"{trace[0].parent}/ (the tool-trace analysis: {', '.join(p.name for p in trace)})")
     return lines
 
 
