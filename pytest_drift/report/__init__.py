@@ -53,6 +53,7 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "references": tables.references(fr),
         "forks": tables.forks(fr),
         **instrumental.tables(fr),
+        "audit_review": tool_analysis.audit_review(fr),
         "tool_usage": tables.tool_usage(fr),
         "metric_cis": tables.metric_cis(fr),
         "gd_by_steps": goal_drift.gd_by_steps(fr),
@@ -90,6 +91,9 @@ def _series_thresholds(fr: Frames | None) -> dict[str, float]:
 
 def build_report(fr: Frames, manifest: dict[str, Any] | None = None, with_plots: bool = True) -> Report:
     t = compute_tables(fr)
+    audit = tool_analysis.audit_manifest(fr)
+    if audit:  # the review-only audit's model and prompt version, beside what produced the outcomes
+        manifest = {**(manifest or {}), "audit": audit}
     return Report(tables=t, plots=make_plots(t, fr) if with_plots else {}, manifest=manifest or {},
                   claim=claim(fr, manifest), frames=fr, tool_analysis=tool_analysis.tables(fr))
 

@@ -102,6 +102,7 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
                     **_awareness(f.get("awareness") or {})})
         row.update(_instrumental_contract(f))
         row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
+        row.update(_audit(f.get("audit")))
         ic_steps = [e.get("step") for e in f.get("ic_events") or () if isinstance(e, dict)]
         row["ic_first_step"] = min(ic_steps) if ic_steps else None  # the tool-trace ordering features
     elif o.family == "instrumental":
@@ -175,6 +176,17 @@ def _awareness(aw: dict[str, Any]) -> dict[str, str]:
     """The visible tier and the reasoning tier; `n/a` where no reasoning was seen (the model
     showed none, or the outcome predates the scan): not the same as reasoning without signs."""
     return {"awareness": aw.get("tier", "none"), "reasoning_awareness": aw.get("reasoning_tier") or "n/a"}
+
+
+def _audit(audit: Any) -> dict[str, Any]:
+    """The review-only audit (engine.audit) as columns; none for an episode not audited."""
+    if not isinstance(audit, dict):
+        return {}
+    labels = audit.get("labels")
+    return {"audit_status": audit.get("status"), "audit_model": audit.get("model"),
+            "audit_prompt_version": audit.get("prompt_version"),
+            "audit_labels": None if labels is None else ",".join(labels),
+            "audit_steps": json.dumps(audit.get("steps") or {}, sort_keys=True)}
 
 
 def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:

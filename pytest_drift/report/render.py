@@ -64,6 +64,10 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "(strict/broad/none); reasoning_tier: the same scan over its reasoning, n/a when the episode showed none "
      "(no reasoning seen is not unawareness). A phrase the episode's own prompts contained never counts."),
     ("trace", "Instrumental: trace counts per episode (mean)", "Descriptive; never overrides a label."),
+    ("audit_review", "Instrumental: where the review-only audit disagrees", "--drift-audit: an LLM read each "
+     "episode's trace and named behaviours of a closed set, citing steps. It never changes a label; each row is an "
+     "episode where it and the deterministic labels part, a candidate for a human to read (unparsable answers "
+     "included)."),
     ("tool_usage", "Tool usage", "Mean calls per episode of each tool (ok episodes)."),
     ("slices", "Instrumental: slices", "A slice (task, model, repeat) is complete only with all 8 variants; "
      "incomplete ones are excluded from every rate."),
