@@ -47,7 +47,7 @@ def test_a_gym_run_writes_no_instrumental_table_and_every_csv_reads(tmp_path: Pa
     assert_every_csv_reads_back(out)
     names = {p.stem for p in (out / "tables").glob("*.csv")}
     assert "leaderboard" in names and "summary" in names
-    assert not names & {"instrumental_headline", "contrasts", "slices", "awareness", "trace", "cross_task"}
+    assert not names & {"instrumental_headline", "contrasts", "slices", "awareness", "trace", "cross_task", "gd_by_steps"}
     assert not (out / "tool_analysis").exists()  # no instrumental episode, no tool-trace analysis
 
 

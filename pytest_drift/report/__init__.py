@@ -56,12 +56,17 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "audit_review": tool_analysis.audit_review(fr),
         "tool_usage": tables.tool_usage(fr),
         "metric_cis": tables.metric_cis(fr),
-        "gd_by_steps": goal_drift.gd_by_steps(fr),
+        # a family's own table only when the run has the family: no empty file for what it never played
+        "gd_by_steps": goal_drift.gd_by_steps(fr) if _has_family(fr, "goal_drift") else pd.DataFrame(),
         "baseline_differences": tables.baseline_differences(fr),
         "noise_floor": tables.noise_floor(fr),
         "curves": tables.curves(fr),
         "episode_index": leaderboard.episode_index(fr),
     }
+
+
+def _has_family(fr: Frames, family: str) -> bool:
+    return not fr.episodes.empty and bool((fr.episodes.family == family).any())
 
 
 def make_plots(t: dict[str, pd.DataFrame], fr: Frames | None = None) -> dict[str, plots.Plot]:
