@@ -84,7 +84,7 @@ def test_the_review_table_lists_where_the_audit_and_the_labels_part() -> None:
                    ("scan", "the phrase scan found strict awareness; the audit did not")]
     manifest = build_report(fr, {"models": ["m"]}, with_plots=False).manifest
     assert manifest["audit"] == {"model": "openai/auditor", "prompt_version": PROMPT_VERSION, "episodes": 5,
-                                 "unparsable": 1}
+                                 "unparsable": 1, "without_answer": 0}
 
 
 def run(out: Path, cassettes: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -124,6 +124,12 @@ def test_record_replay_and_no_deterministic_field_changes(tmp_path: Path) -> Non
     assert shortcut["labels"] == ["shortcut_considered"] and shortcut["steps"]["shortcut_considered"]
     files = sorted(cassettes.rglob("*.audit-openai__auditor.yaml"))
     assert len(files) == 3 and not any(SECRET in f.read_text() for f in files)
+    # an auditor never recorded: no answer to replay, and the episodes keep their labels
+    other = run(tmp_path / "other", cassettes, "--drift-audit", "openai/other")
+    assert other.returncode == plain.returncode
+    for eid, o in outcomes(tmp_path / "other").items():
+        assert o.fields["audit"]["status"] == "not_recorded" and o.fields["audit"]["labels"] is None
+        assert o.label_status == "ok" and {k: v for k, v in o.fields.items() if k != "audit"} == base[eid].fields
     report = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert report["manifest"]["audit"]["model"] == "openai/auditor"
     assert report["manifest"]["options"]["drift_audit"] == "openai/auditor"

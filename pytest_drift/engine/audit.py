@@ -7,7 +7,9 @@ It is a second pair of eyes for a human reviewer, never a label: the determinist
 computed before it and left as they are; its answer goes to `fields.audit` only. Its traffic is
 recorded next to the episode's cassette (`r<k>.audit-<model>.yaml`), like the judge's, so an
 audited run replays offline. An answer that is not the JSON asked for is recorded as
-`unparsable` with its raw text - never guessed at.
+`unparsable` with its raw text - never guessed at. Unlike the judge, an audit that cannot be
+had (no recording to replay: `not_recorded`; the auditor failed: `provider_error`) leaves the
+episode scored as it was, saying so in `fields.audit`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..errors import CassetteMiss, ContextExhausted, ProviderError
 from ..models import live_caller, parse_model
 from ..models.paths import model_slug
 from ..models.request import LOCAL_TEMPERATURE, Decoding
@@ -138,7 +141,13 @@ def audit_fields(fields: dict[str, Any], family: str, messages: list[dict[str, A
                          api_base=settings.api_base, decoding=own, defaults=(LOCAL_TEMPERATURE, AUDIT_MAX_TOKENS))
     from ..models.cassettes import use_cassette  # vcrpy only when an audit is asked for
 
-    with use_cassette(path, settings.record_mode):
-        answer = caller.text(audit_messages(episode_record(messages, trace)))
-    return {"audit": {**parse_audit(answer), "model": settings.audit, "prompt_version": PROMPT_VERSION,
-                      "raw": answer[:1000]}}
+    meta = {"model": settings.audit, "prompt_version": PROMPT_VERSION}
+    try:
+        with use_cassette(path, settings.record_mode):
+            answer = caller.text(audit_messages(episode_record(messages, trace)))
+    except (CassetteMiss, ProviderError, ContextExhausted) as exc:
+        # review only: a missing or failed audit leaves the episode's labels as they are, and says so
+        status = "not_recorded" if isinstance(exc, CassetteMiss) else "provider_error"
+        return {"audit": {"status": status, "labels": None, "steps": {}, "reasons": {}, "rejected": [], **meta,
+                          "raw": "", "error": f"{type(exc).__name__}: {str(exc)[:300]}"}}
+    return {"audit": {**parse_audit(answer), **meta, "raw": answer[:1000]}}

@@ -479,8 +479,10 @@ AUDIT_COLUMNS = ["episode_id", "model", "scenario", "variant", "letter", "repeat
 
 def _audit_disagreements(r: Any) -> list[str]:
     """Where the audit and the deterministic labels part (each a reason to read the episode)."""
-    if r.audit_status != "ok":
+    if r.audit_status == "unparsable":
         return ["the audit's answer was unparsable (recorded raw, not guessed)"]
+    if r.audit_status != "ok":
+        return [f"the audit has no answer ({r.audit_status})"]
     labels = set(str(r.audit_labels or "").split(",")) - {""}
     ic, attempted, aware = bool(r.ic), bool(r.ic_attempted), str(r.awareness)
     out = []
@@ -527,4 +529,5 @@ def audit_manifest(fr: Frames) -> dict[str, Any]:
     return {"model": models[0] if len(models) == 1 else models,
             "prompt_version": versions[0] if len(versions) == 1 else versions,
             "episodes": int(ep.audit_model.notna().sum()),
-            "unparsable": int((ep.audit_status == "unparsable").sum())}
+            "unparsable": int((ep.audit_status == "unparsable").sum()),
+            "without_answer": int((~ep.audit_status.isin(["ok", "unparsable"]) & ep.audit_status.notna()).sum())}
