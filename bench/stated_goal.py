@@ -1,113 +1,120 @@
-"""Benchmark: agreement of the stated-goal label with human judges, cross-validated.
+"""Benchmark and training script of the stated-goal label: out-of-fold agreement with human judges.
 
-Reads the human-labelled interrogation answers (default ../shared/data/stated_goal_dev.jsonl,
-read in place), computes the cues of scenarios/goal_drift/hedge_fund/stated_goal.py and
-runs stratified k-fold cross-validation (default 5 folds, seed 0). The fitting procedure is
-multinomial logistic regression with an L2 penalty and class weights
-(n / (k · n_label)) ** balance; its two hyperparameters (l2, balance) are chosen from a small
-grid by an inner stratified k-fold on the training part only, repeated with 3 seeds (best
-mean balanced accuracy, i.e. mean per-label recall; ties: agreement, then the stronger
-penalty, then the weaker class weighting). So in each outer fold both the hyperparameters
-and the weights are chosen without the held-out answers, and the reported labels are
-out-of-fold. Prints agreement and per-label recall (Wilson 95% intervals), precision and
-the confusion matrix, next to the old keyword classifier (interrogation.py, nothing
-fitted); then a leave-one-model-out split (fit on three of the paper's models, label the
-fourth) and the spread over --repeats seeds. `tests/test_stated_goal.py` asserts the
-out-of-fold agreement (>= 0.80) and each label's recall (>= 0.60) of the default split.
+Reads the human-labelled interrogation answers (default: both dev files, ../shared/data/stated_goal_dev.jsonl
+and stated_goal_dev_2.jsonl, read in place), computes the cues of scenarios/goal_drift/hedge_fund/stated_goal.py
+and fits a class-balanced multinomial logistic regression on them with scikit-learn (the `dev` extra). The
+shipped label reads the fitted weights from stated_goal_weights.json and needs no scikit-learn.
 
-Honesty notes: the cue words and rules were written by reading this same file (the
-competing-goal cues too: written while reading the answers cross-validation got wrong), and
-the grids and the selection criterion were set on it; only the hyperparameters and the
-weights are refit per fold. The held-out answers of each fold shaped the cues, so out-of-fold
-agreement is an upper estimate for answers written in another style (the leave-one-model-out
-row shows how much lower it can go). The `in-sample`
-row uses the shipped weights (fitted on the whole file) and is optimistic.
+Protocol (every figure printed is out of fold; nothing is chosen by reading held-out errors):
+- nested cross-validation: in each outer fold the inverse penalty C is chosen from `C_GRID` by an inner
+  cross-validation of the training part only (best balanced accuracy, i.e. mean per-label recall, of the
+  inner out-of-fold labels; ties: the stronger penalty), the weights are fitted on the training part, and
+  the held-out answers are labelled by classify() - the shipped code path, the rule for answers that name
+  no goal included;
+- `grouped`: 5-fold StratifiedGroupKFold, a group being one (model, N): the runs of one model and N share
+  their phase-1 prefix, so their answers never straddle training and test (inner: the same, on the
+  training part);
+- `lomo`: leave one model out (LeaveOneGroupOut by model; inner: leave one of the remaining models out):
+  the weights never saw the held-out model's style;
+- `file1->file2`: C chosen by grouped CV on the first file, fitted on it, the second file labelled. The cues
+  were written before the second file existed, so this is the one estimate whose cues were not shaped by
+  the answers they label.
+Intervals: percentile bootstrap 95% (2,000 resamples, fixed seed) of agreement and of each label's recall.
+`--candidates` also runs, under the same `grouped` and `lomo` protocols, a word n-gram classifier (TF-IDF of
+1-2 word n-grams, class-balanced logistic regression) alone and next to the cues: the comparison that
+decided what ships (docs/goal_drift.md).
 
-Usage: python bench/stated_goal.py [--data FILE] [--folds 5] [--seed 0] [--repeats 10]
-       python bench/stated_goal.py --write   # choose (l2, balance) by CV on the whole file, refit, rewrite
-                                             # the shipped weights
+Honesty note: the cue words and rules were written by reading the first file, so on it (and on `grouped` /
+`lomo`, which include it) out-of-fold figures are upper estimates; `file1->file2` is not.
+
+Usage: python bench/stated_goal.py [--data FILE ...] [--candidates]
+       python bench/stated_goal.py --write   # choose C by grouped CV on all the data, refit, rewrite the weights
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import hashlib
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # thousands of tiny fits: BLAS threads would only spin (set before numpy loads)
+    os.environ.setdefault(_var, "1")  # hundreds of tiny fits: BLAS threads would only spin (set before numpy loads)
 
 import numpy as np  # noqa: E402
-from scipy.optimize import minimize  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pytest_drift.report.stats import wilson  # noqa: E402
+from pytest_drift.report.stats import bootstrap_mean  # noqa: E402
 from scenarios.goal_drift.hedge_fund.goals import GoalPair  # noqa: E402
-from scenarios.goal_drift.hedge_fund.interrogation import classify_statement  # noqa: E402
 from scenarios.goal_drift.hedge_fund.stated_goal import (  # noqa: E402
-    FEATURES, LABELS, WEIGHTS_FILE, Weights, classify, cues)
+    FEATURES, LABELS, WEIGHTS_FILE, Weights, classify, cues, statement)
 
-DEV = ROOT.parent / "shared/data/stated_goal_dev.jsonl"
+DATA = (ROOT.parent / "shared/data/stated_goal_dev.jsonl", ROOT.parent / "shared/data/stated_goal_dev_2.jsonl")
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 FOLDS, SEED = 5, 0
-L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
-BALANCE_GRID = (0.5, 0.75, 1.0)
-INNER_REPEATS = 3
 RULED = (*LABELS, "unclear", "none")  # labels classify() can give without the weights
+PROTOCOLS = ("grouped", "lomo")
+Splitter = Callable[[np.ndarray, "Dev"], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float, balance: float) -> Weights:
-    """Multinomial logistic regression, L2 on the weights (not the biases), class-weighted."""
-    n, d = x.shape
-    k = len(LABELS)
-    onehot = np.eye(k)[y]
-    sample_w = ((n / (k * np.maximum(onehot.sum(0), 1))) ** balance)[y]
+@dataclass(frozen=True)
+class Dev:
+    """The labelled answers with their cue matrix, and the label classify() gives without the weights."""
+    rows: list[dict[str, Any]]
+    pairs: list[GoalPair]
+    x: np.ndarray
+    y: np.ndarray
+    ruled: np.ndarray  # RULED index where no goal is named outside phase 1 (the weights do not decide), else -1
+    files: dict[str, str]  # file name -> sha256 of its bytes
 
-    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        w, b = theta[:d * k].reshape(d, k), theta[d * k:]
-        z = x @ w + b
-        z -= z.max(1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(1, keepdims=True)
-        nll = -(sample_w * np.log(p[np.arange(n), y] + 1e-12)).sum() + 0.5 * l2 * (w ** 2).sum()
-        g = (p - onehot) * sample_w[:, None]
-        return nll, np.concatenate([(x.T @ g + l2 * w).ravel(), g.sum(0)])
+    @property
+    def models(self) -> np.ndarray:
+        return np.array([r["model"] for r in self.rows])
 
-    theta = minimize(loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B").x
-    w, b = theta[:d * k].reshape(d, k), theta[d * k:]
-    return Weights(LABELS, tuple(FEATURES), tuple(tuple(round(float(v), 4) for v in row) for row in w),
-                   tuple(round(float(v), 4) for v in b))
+    @property
+    def prefixes(self) -> np.ndarray:
+        """One group per (model, N): those runs continue one shared phase-1 prefix."""
+        return np.array([f"{r['model']}-n{r['n']}" for r in self.rows])
 
-
-def folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Stratified fold index per row: each label's rows shuffled (seeded) and dealt round-robin."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros(len(y), int)
-    for label in np.unique(y):
-        idx = np.flatnonzero(y == label)
-        rng.shuffle(idx)
-        out[idx] = np.arange(len(idx)) % k
-    return out
+    @property
+    def truth(self) -> list[str]:
+        return [r["human_label"] for r in self.rows]
 
 
-def load(path: Path) -> tuple[list[dict], list[GoalPair]]:
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return rows, [GoalPair(r["system_goal"], r["competing_goal"]) for r in rows]
-
-
-def design(rows: list[dict], pairs: list[GoalPair]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(cue matrix, human label index, ruled label index or -1): `ruled` is the label classify() gives
-    without the weights (no goal named outside phase 1: original or unclear), -1 where the weights decide."""
+def load(paths: tuple[Path, ...] | list[Path]) -> Dev:
+    rows: list[dict[str, Any]] = []
+    files: dict[str, str] = {}
+    for path in paths:
+        data = path.read_bytes()
+        files[path.name] = hashlib.sha256(data).hexdigest()
+        rows += [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+    unknown = {r.get("human_label") for r in rows} - set(LABELS)
+    if unknown:
+        raise ValueError(f"unknown human labels {sorted(map(str, unknown))}; expected {LABELS}")
+    pairs = [GoalPair(r["system_goal"], r["competing_goal"]) for r in rows]
     feats = [cues(r["answer"], p)[0] for r, p in zip(rows, pairs)]
     x = np.array([[f[name] for name in FEATURES] for f in feats])
     y = np.array([LABELS.index(r["human_label"]) for r in rows])
     ruled = np.array([-1 if any(f[h] for h in FEATURES if h.startswith("head_"))
                       else RULED.index(classify(r["answer"], p)[0]) for f, r, p in zip(feats, rows, pairs)])
-    return x, y, ruled
+    return Dev(rows, pairs, x, y, ruled, files)
+
+
+def fit(x: np.ndarray, y: np.ndarray, c: float) -> Weights:
+    """Multinomial logistic regression (L2, inverse penalty c), classes weighted n / (k * n_label)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if len(np.unique(y)) != len(LABELS):
+        raise ValueError(f"a training part lacks a label: {sorted(set(range(len(LABELS))) - set(np.unique(y)))}")
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, tol=1e-8).fit(x, y)
+    return Weights(LABELS, tuple(FEATURES), tuple(tuple(round(float(v), 6) for v in row) for row in model.coef_.T),
+                   tuple(round(float(v), 6) for v in model.intercept_))
 
 
 def predict(w: Weights, x: np.ndarray, ruled: np.ndarray) -> np.ndarray:
@@ -119,136 +126,178 @@ def balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
     return float(np.mean([np.mean(pred[y == k] == k) for k in np.unique(y)]))
 
 
-def choose(x: np.ndarray, y: np.ndarray, ruled: np.ndarray, k: int = FOLDS, seed: int = SEED,
-           repeats: int = INNER_REPEATS) -> tuple[float, float]:
-    """(l2, balance) from the grid by stratified k-fold CV over these rows only, repeated with `repeats` seeds
-    (one k-fold split is too noisy to rank the grid): the best mean balanced accuracy of the out-of-fold labels;
-    ties: agreement, then the stronger penalty, then the weaker class weighting."""
-    splits = [folds(y, k, seed + r) for r in range(repeats)]
-    best: tuple[tuple[float, ...], float, float] | None = None
-    for l2, balance in itertools.product(L2_GRID, BALANCE_GRID):
-        bacc = agree = 0.0
-        for fold in splits:
-            pred = np.zeros(len(y), int)
-            for i in range(k):
-                w = fit(x[fold != i], y[fold != i], l2, balance)
-                pred[fold == i] = predict(w, x[fold == i], ruled[fold == i])
-            bacc, agree = bacc + balanced_accuracy(y, pred), agree + float(np.mean(pred == y))
-        key = (round(bacc / repeats, 9), round(agree / repeats, 9), l2, -balance)
-        if best is None or key > best[0]:
-            best = (key, l2, balance)
+def grouped(idx: np.ndarray, dev: Dev) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """5-fold stratified folds of `idx`, whole (model, N) groups per fold, seeded."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    folds = StratifiedGroupKFold(FOLDS, shuffle=True, random_state=SEED)
+    for a, b in folds.split(idx, dev.y[idx], dev.prefixes[idx]):
+        yield idx[a], idx[b]
+
+
+def lomo(idx: np.ndarray, dev: Dev) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Leave one model out, over the models present in `idx`."""
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    for a, b in LeaveOneGroupOut().split(idx, dev.y[idx], dev.models[idx]):
+        yield idx[a], idx[b]
+
+
+SPLITTERS: dict[str, Splitter] = {"grouped": grouped, "lomo": lomo}
+
+
+def choose(dev: Dev, train: np.ndarray, split: Splitter) -> float:
+    """C from the grid by `split` over the training rows only: the best balanced accuracy of their out-of-fold
+    labels; ties go to the stronger penalty (the grid is scanned from it)."""
+    best: tuple[float, float] | None = None
+    for c in C_GRID:
+        pred = np.full(len(dev.y), -1)
+        for tr, te in split(train, dev):
+            pred[te] = predict(fit(dev.x[tr], dev.y[tr], c), dev.x[te], dev.ruled[te])
+        score = round(balanced_accuracy(dev.y[train], pred[train]), 9)
+        if best is None or score > best[0]:
+            best = (score, c)
     assert best is not None
-    return best[1], best[2]
+    return best[1]
 
 
-def crossval(rows: list[dict], pairs: list[GoalPair], fold: np.ndarray,
-             seed: int = SEED) -> tuple[list[str], list[tuple[float, float]]]:
-    """Out-of-fold labels: for each fold, (l2, balance) chosen by an inner CV of the other folds, weights fitted
-    on the other folds, its rows labelled by classify(). Also the (l2, balance) chosen per fold."""
-    x, y, ruled = design(rows, pairs)
-    pred = [""] * len(rows)
+def nested(dev: Dev, split: Splitter) -> tuple[list[str], list[float]]:
+    """Out-of-fold labels: per outer fold of `split`, C chosen by `split` inside the training part, the
+    weights fitted on it, the held-out answers labelled by classify(). Also each fold's C."""
+    pred = [""] * len(dev.rows)
     chosen = []
-    for i in np.unique(fold):
-        train = fold != i
-        l2, balance = choose(x[train], y[train], ruled[train], seed=seed)
-        chosen.append((l2, balance))
-        w = fit(x[train], y[train], l2, balance)
-        for j in np.flatnonzero(~train):
-            pred[j] = classify(rows[j]["answer"], pairs[j], w)[0]
+    for train, test in split(np.arange(len(dev.rows)), dev):
+        c = choose(dev, train, split)
+        chosen.append(c)
+        w = fit(dev.x[train], dev.y[train], c)
+        for j in test:
+            pred[j] = classify(dev.rows[j]["answer"], dev.pairs[j], w)[0]
     return pred, chosen
 
 
-def out_of_fold(rows: list[dict], pairs: list[GoalPair], k: int = FOLDS, seed: int = SEED) -> list[str]:
-    """The k-fold stratified out-of-fold labels (the test's and the benchmark's headline)."""
-    y = np.array([LABELS.index(r["human_label"]) for r in rows])
-    return crossval(rows, pairs, folds(y, k, seed), seed)[0]
+def transfer(dev: Dev, first: int) -> tuple[list[str], float]:
+    """Fit on the first `first` rows (C by grouped CV there), label the rest."""
+    train = np.arange(first)
+    c = choose(dev, train, grouped)
+    w = fit(dev.x[train], dev.y[train], c)
+    return [classify(r["answer"], p, w)[0] for r, p in zip(dev.rows[first:], dev.pairs[first:])], c
 
 
-def whole_file_fit(rows: list[dict], pairs: list[GoalPair], seed: int = SEED) -> tuple[Weights, float, float]:
-    """The shipped weights: (l2, balance) chosen by k-fold CV on all rows, then fitted on all rows."""
-    x, y, ruled = design(rows, pairs)
-    l2, balance = choose(x, y, ruled, seed=seed)
-    return fit(x, y, l2, balance), l2, balance
+@dataclass(frozen=True)
+class Figures:
+    """Agreement and each label's recall, each (value, low, high, hits, n) with a bootstrap 95% interval."""
+    agreement: tuple[float, float, float, int, int]
+    recall: dict[str, tuple[float, float, float, int, int]]
+
+    def lines(self) -> list[str]:
+        a = self.agreement
+        out = [f"agreement {a[0]:.3f} [{a[1]:.2f}, {a[2]:.2f}] ({a[3]}/{a[4]})"]
+        out += [f"{lab:<10} recall {r[0]:.2f} [{r[1]:.2f}, {r[2]:.2f}] ({r[3]}/{r[4]})" for lab, r in self.recall.items()]
+        return out
 
 
-def summary(truth: list[str], pred: list[str]) -> tuple[float, dict[str, tuple[float, float]]]:
-    agree = sum(t == p for t, p in zip(truth, pred)) / len(truth)
-    per: dict[str, tuple[float, float]] = {}
-    for lab in LABELS:
-        tp = sum(t == p == lab for t, p in zip(truth, pred))
-        per[lab] = (tp / max(1, sum(p == lab for p in pred)), tp / max(1, sum(t == lab for t in truth)))
-    return agree, per
+def figures(truth: list[str], pred: list[str]) -> Figures:
+    def one(hits: list[float]) -> tuple[float, float, float, int, int]:
+        mean, lo, hi = bootstrap_mean(hits)
+        return (mean, lo, hi, int(sum(hits)), len(hits))
+
+    return Figures(one([float(t == p) for t, p in zip(truth, pred)]),
+                   {lab: one([float(p == lab) for t, p in zip(truth, pred) if t == lab]) for lab in LABELS})
 
 
-def recall_lines(truth: list[str], pred: list[str]) -> list[str]:
-    """Agreement and each label's recall, with Wilson 95% intervals and counts."""
-    hits = sum(t == p for t, p in zip(truth, pred))
-    _, lo, hi = wilson(hits, len(truth))
-    out = [f"agreement {hits / len(truth):.3f} [{lo:.2f}, {hi:.2f}] ({hits}/{len(truth)})"]
-    for lab in LABELS:
-        n = sum(t == lab for t in truth)
-        tp = sum(t == p == lab for t, p in zip(truth, pred))
-        r, lo, hi = wilson(tp, n)
-        out.append(f"{lab:<10} recall {r:.2f} [{lo:.2f}, {hi:.2f}] ({tp}/{n})")
+def report(name: str, truth: list[str], pred: list[str]) -> Figures:
+    fig = figures(truth, pred)
+    head, *recalls = fig.lines()
+    print(f"\n{name}:\n  {head}")
+    for line in recalls:
+        print(f"  {line}")
+    cols = list(LABELS) + sorted(set(pred) - set(LABELS))
+    print("  confusion (rows human, columns predicted): " + " ".join(f"{c:>9}" for c in cols))
+    for t in LABELS:
+        print(f"  {t:<43} " + " ".join(f"{sum(a == t and b == c for a, b in zip(truth, pred)):>9}" for c in cols))
+    return fig
+
+
+def ngram_candidates(dev: Dev, split: Splitter) -> dict[str, list[str]]:
+    """Out-of-fold labels of the word n-gram classifier alone and next to the cues, nested as `nested`:
+    the vectoriser is fitted on each training part only."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [statement(r["answer"]) for r in dev.rows]
+
+    def scores(kind: str, tr: np.ndarray, te: np.ndarray, c: float) -> np.ndarray:
+        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        a, b = vec.fit_transform([texts[i] for i in tr]), vec.transform([texts[i] for i in te])
+        if kind == "cues+words":
+            a, b = sp.hstack([sp.csr_matrix(dev.x[tr]), a]).tocsr(), sp.hstack([sp.csr_matrix(dev.x[te]), b]).tocsr()
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(a, dev.y[tr])
+        return model.classes_[np.argmax(model.decision_function(b), 1)]
+
+    out = {}
+    for kind in ("words", "cues+words"):
+        pred = np.full(len(dev.y), -1)
+        for train, test in split(np.arange(len(dev.y)), dev):
+            best: tuple[float, float] | None = None
+            for c in C_GRID:
+                inner = np.full(len(dev.y), -1)
+                for tr, te in split(train, dev):
+                    inner[te] = scores(kind, tr, te, c)
+                score = round(balanced_accuracy(dev.y[train], inner[train]), 9)
+                best = (score, c) if best is None or score > best[0] else best
+            assert best is not None
+            pred[test] = scores(kind, train, test, best[1])
+        out[kind] = [LABELS[k] for k in pred]
     return out
 
 
-def report(name: str, truth: list[str], pred: list[str]) -> None:
-    _, per = summary(truth, pred)
-    head, *recalls = recall_lines(truth, pred)
-    print(f"\n{name}: {head}")
-    for lab, line in zip(LABELS, recalls):
-        print(f"  {line}  precision {per[lab][0]:.2f}")
-    cols = list(LABELS) + sorted({p for p in pred} - set(LABELS))
-    print("  confusion (rows human, columns predicted):")
-    print("  " + " " * 10 + "".join(f"{c:>10}" for c in cols))
-    for t in LABELS:
-        print(f"  {t:<10}" + "".join(f"{sum(a == t and b == c for a, b in zip(truth, pred)):>10}" for c in cols))
+def write(dev: Dev) -> Weights:
+    """The shipped weights: C by grouped CV over all the data, then fitted on all of it; the data's hashes,
+    the protocol and the library's version go with them."""
+    import sklearn
+
+    everything = np.arange(len(dev.rows))
+    c = choose(dev, everything, grouped)
+    w = fit(dev.x, dev.y, c)
+    fitted = {"answers": len(dev.rows), "C": c, "class_weight": "balanced", "files": dev.files,
+              "chosen_by": f"{FOLDS}-fold StratifiedGroupKFold by (model, N), seed {SEED}, best balanced accuracy",
+              "fitted_with": f"scikit-learn {sklearn.__version__} LogisticRegression (lbfgs, multinomial)"}
+    WEIGHTS_FILE.write_text(json.dumps({**w.to_json(), "fit": fitted}, indent=1) + "\n")
+    print(f"wrote {WEIGHTS_FILE} (fitted on {len(dev.rows)} answers, C={c})")
+    return w
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=DEV)
-    ap.add_argument("--folds", type=int, default=FOLDS)
-    ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--repeats", type=int, default=10, help="also report the spread over this many seeds")
-    ap.add_argument("--write", action="store_true", help="refit on the whole file and rewrite the shipped weights")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, nargs="+", default=list(DATA), help="human-labelled .jsonl files")
+    ap.add_argument("--write", action="store_true", help="refit on all the data and rewrite the shipped weights")
+    ap.add_argument("--candidates", action="store_true", help="also cross-validate the word n-gram classifiers")
     args = ap.parse_args()
-    if not args.data.exists():
-        sys.exit(f"no data at {args.data}")
-    rows, pairs = load(args.data)
-    truth = [r["human_label"] for r in rows]
+    missing = [str(p) for p in args.data if not p.exists()]
+    if missing:
+        sys.exit(f"no data at {', '.join(missing)}")
+    dev = load(args.data)
     if args.write:
-        w, l2, balance = whole_file_fit(rows, pairs)
-        fitted = {"answers": len(rows), "l2": l2, "balance": balance,
-                  "chosen_by": f"{FOLDS}-fold stratified CV x {INNER_REPEATS} seeds (from {SEED}), "
-                               "best balanced accuracy"}
-        WEIGHTS_FILE.write_text(json.dumps({**w.to_json(), "fit": fitted}, indent=1) + "\n")
-        print(f"wrote {WEIGHTS_FILE} (fitted on {len(rows)} answers, l2={l2}, balance={balance})")
-    print(f"{len(rows)} answers from {args.data}; labels " + ", ".join(f"{lab} {truth.count(lab)}" for lab in LABELS))
-    y = np.array([LABELS.index(t) for t in truth])
-    pred, chosen = crossval(rows, pairs, folds(y, args.folds, args.seed), args.seed)
-    report(f"stated_goal, {args.folds}-fold CV (seed {args.seed}; l2, balance and weights chosen per fold: "
-           + ", ".join(f"{l2:g}/{b:g}" for l2, b in chosen) + ")", truth, pred)
-    report("old keyword classifier (interrogation.py, no fitting)", truth,
-           [classify_statement(r["answer"], p) for r, p in zip(rows, pairs)])
-    report("stated_goal, shipped weights, in-sample (optimistic)", truth,
-           [classify(r["answer"], p)[0] for r, p in zip(rows, pairs)])
-    models = sorted({r["model"] for r in rows})
-    by_model, _ = crossval(rows, pairs, np.array([models.index(r["model"]) for r in rows]), args.seed)
-    report("stated_goal, leave one model out (harder: weights never saw that model's style)", truth, by_model)
-    print("  agreement per held-out model: " + ", ".join(
-        f"{m} {np.mean([p == t for p, t, r in zip(by_model, truth, rows) if r['model'] == m]):.2f}" for m in models))
-    if args.repeats > 1:
-        runs = [summary(truth, crossval(rows, pairs, folds(y, args.folds, s), s)[0]) for s in range(args.repeats)]
-        agree = [a for a, _ in runs]
-        print(f"\nover {args.repeats} seeds of {args.folds}-fold CV: agreement mean {np.mean(agree):.3f} "
-              f"(min {min(agree):.3f}, max {max(agree):.3f})")
-        for lab in LABELS:
-            rec = [per[lab][1] for _, per in runs]
-            prec = [per[lab][0] for _, per in runs]
-            print(f"  {lab:<10} recall mean {np.mean(rec):.2f} (min {min(rec):.2f})  "
-                  f"precision mean {np.mean(prec):.2f} (min {min(prec):.2f})")
+        write(dev)
+    truth = dev.truth
+    print(f"{len(dev.rows)} answers from {', '.join(dev.files)}; labels "
+          + ", ".join(f"{lab} {truth.count(lab)}" for lab in LABELS) + f"; {len(set(dev.models))} models")
+    for name in PROTOCOLS:
+        pred, chosen = nested(dev, SPLITTERS[name])
+        report(f"cues, {name} nested CV (C per outer fold: {', '.join(f'{c:g}' for c in chosen)})", truth, pred)
+        if name == "lomo":
+            print("  agreement per held-out model: " + ", ".join(
+                f"{m} {np.mean([p == t for p, t, r in zip(pred, truth, dev.rows) if r['model'] == m]):.2f}"
+                for m in sorted(set(dev.models))))
+        if args.candidates:
+            for kind, cand in ngram_candidates(dev, SPLITTERS[name]).items():
+                report(f"{kind}, {name} nested CV", truth, cand)
+    if len(args.data) > 1:
+        first = sum(1 for line in args.data[0].read_text().splitlines() if line.strip())
+        pred, c = transfer(dev, first)
+        report(f"cues, fitted on {args.data[0].name} (C={c:g}), labelling {', '.join(p.name for p in args.data[1:])}",
+               truth[first:], pred)
 
 
 if __name__ == "__main__":
