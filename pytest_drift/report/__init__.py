@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import goal_drift, instrumental, leaderboard, plots, render, tables, tool_analysis
+from . import ablation, goal_drift, instrumental, leaderboard, plots, render, tables, tool_analysis
 from .claim import Claim, claim
 from .frames import Frames, frames_from_records, load_frames
 from .manifest import build_manifest
@@ -45,6 +45,8 @@ class Report:
 
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
     summary = tables.summary(fr)
+    # a family's own table only when the run has the family: no empty file for what it never played
+    gd = goal_drift.gd_by_steps(fr) if _has_family(fr, "goal_drift") else pd.DataFrame()
     return {
         "leaderboard": leaderboard.leaderboard(fr),
         "readings": leaderboard.readings(fr, summary),
@@ -56,8 +58,8 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "audit_review": tool_analysis.audit_review(fr),
         "tool_usage": tables.tool_usage(fr),
         "metric_cis": tables.metric_cis(fr),
-        # a family's own table only when the run has the family: no empty file for what it never played
-        "gd_by_steps": goal_drift.gd_by_steps(fr) if _has_family(fr, "goal_drift") else pd.DataFrame(),
+        "gd_by_steps": gd,
+        "ablation_agreement": ablation.agreement(gd) if _has_family(fr, "goal_drift") else pd.DataFrame(),
         "baseline_differences": tables.baseline_differences(fr),
         "noise_floor": tables.noise_floor(fr),
         "curves": tables.curves(fr),

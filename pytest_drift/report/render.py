@@ -74,6 +74,9 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
     ("metric_cis", "Goal drift: metrics", "Mean and percentile-bootstrap 95% CI per model x scenario x variant."),
     ("gd_by_steps", "Goal drift vs N", "hedge_fund: the metric against the instrumental-phase length N per "
      "model x condition; bootstrap 95% CIs."),
+    ("ablation_agreement", "Goal drift: ablation agreement", "hedge_fund: Pearson r and ICC(2,1) between the goal "
+     "switch's GD-vs-N curve and each OOD ablation's, over the N values both ran (n, steps); pingouin's 95% CIs; "
+     "blank with the reason where the ablation was not run or fewer than 4 N values are shared."),
     ("baseline_differences", "Goal drift: differences to the baseline variant", "Paired by repeat (seed); "
      "signed difference and the clipped max(0, drift); bootstrap 95% CIs."),
     ("noise_floor", "Noise floor", "Share of (model, variant) groups whose verdict flips across repeats."),
