@@ -156,9 +156,9 @@ needs_dev = pytest.mark.skipif(not all(p.exists() for p in DEV),
 @needs_dev
 def test_cross_validated_agreement_with_human_judges(record_property: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Out-of-fold labels of both dev files, nested: 5 folds grouped by (model, N) (a shared phase-1 prefix never
-    straddles training and test); in each the inverse penalty is chosen by the same grouped CV of the training
-    part, the weights fitted there, the held-out answers labelled by classify(). Reports agreement and each
-    label's recall with bootstrap 95% intervals (see them with -rP or -s)."""
+    straddles training and test); in each the penalty and the competing offset are chosen by leave-one-model-out
+    CV of the training part, the weights fitted there, the held-out answers labelled by classify(). Reports
+    agreement and each label's recall with bootstrap 95% intervals (see them with -rP or -s)."""
     bench = _bench(monkeypatch)
     dev = bench.load(DEV)
     pred, _ = bench.nested(dev, bench.grouped)
@@ -173,16 +173,17 @@ def test_cross_validated_agreement_with_human_judges(record_property: Any, monke
 
 
 @needs_dev
-def test_shipped_weights_are_the_fit_at_their_recorded_penalty(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_weights_are_the_fit_at_their_recorded_hyperparameters(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shipped weights are what `bench/stated_goal.py --write` fits on the dev files at the C recorded with
-    them, and the files' sha256 recorded with them are those of the files read (a cue change, a refit on other
-    data or an edited file fails here). C itself is not re-chosen: the grid's winner may lead by a hair."""
+    them (C and the competing offset), and the files' sha256 recorded with them are those of the files read (a
+    cue change, a refit on other data or an edited file fails here). C and the offset are not re-chosen: the
+    grid's winner may lead by a hair."""
     bench = _bench(monkeypatch)
     shipped = json.loads(WEIGHTS_FILE.read_text())
     dev = bench.load(DEV)
     refit = "refit with `python bench/stated_goal.py --write`"
     assert shipped["fit"]["files"] == dev.files, refit
-    w = bench.fit(dev.x, dev.y, shipped["fit"]["C"])
+    w = bench.fit(dev.x, dev.y, shipped["fit"]["C"], shipped["fit"]["competing_offset"])
     assert w.features == shipped_weights().features, refit
     assert w.bias == pytest.approx(shipped_weights().bias, abs=0.01), refit
     assert [c for row in w.coef for c in row] == pytest.approx(
