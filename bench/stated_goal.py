@@ -22,8 +22,8 @@ code path, the rule for answers that name no goal included:
   the second file existed, so this is the one estimate whose cues were not shaped by the answers they label.
 Intervals: percentile bootstrap 95% (2,000 resamples, fixed seed) of agreement and of each label's recall.
 `--candidates` also runs, under the same `grouped` and `lomo` protocols, a word n-gram classifier (TF-IDF of
-1-2 word n-grams, class-balanced logistic regression) alone and next to the cues: the comparison that
-decided what ships (docs/goal_drift.md).
+1-2 word n-grams, class-balanced logistic regression) alone and next to the cues, and the cues with their
+pairwise products: the comparison that decided what ships (docs/goal_drift.md).
 
 Honesty note: the cue words and rules were written by reading the first file, so on it (and on `grouped` /
 `lomo`, which include it) out-of-fold figures are upper estimates; `file1->file2` is not.
@@ -236,11 +236,13 @@ def report(name: str, truth: list[str], pred: list[str]) -> Figures:
 
 
 def ngram_candidates(dev: Dev, split: Splitter) -> dict[str, list[str]]:
-    """Out-of-fold labels of the word n-gram classifier alone and next to the cues, nested as `nested` (the
-    vectoriser fitted on each training part only; no rule for answers that name no goal)."""
+    """Out-of-fold labels of the word n-gram classifier alone and next to the cues, and of the cues with their
+    pairwise products, nested as `nested` (the vectoriser fitted on each training part only; no rule for
+    answers that name no goal)."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import PolynomialFeatures
 
     texts = [statement(r["answer"]) for r in dev.rows]
     unruled = np.full(len(dev.y), -1)
@@ -252,11 +254,14 @@ def ngram_candidates(dev: Dev, split: Splitter) -> dict[str, list[str]]:
             if kind == "cues+words":
                 a = sp.hstack([sp.csr_matrix(dev.x[tr]), a]).tocsr()
                 b = sp.hstack([sp.csr_matrix(dev.x[te]), b]).tocsr()
+            elif kind == "cue products":  # the cues and their pairwise products: a quadratic model
+                products = PolynomialFeatures(2, interaction_only=True, include_bias=False)
+                a, b = products.fit_transform(dev.x[tr]), products.transform(dev.x[te])
             return LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(a, dev.y[tr]).decision_function(b)
         return scores
 
     out = {}
-    for kind in ("words", "cues+words"):
+    for kind in ("words", "cues+words", "cue products"):
         pred = np.full(len(dev.y), -1)
         for train, test in split(np.arange(len(dev.y)), dev):
             c, offset = choose(dev, train, scorer(kind), unruled)
@@ -284,7 +289,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, nargs="+", default=list(DATA), help="human-labelled .jsonl files")
     ap.add_argument("--write", action="store_true", help="refit on all the data and rewrite the shipped weights")
-    ap.add_argument("--candidates", action="store_true", help="also cross-validate the word n-gram classifiers")
+    ap.add_argument("--candidates", action="store_true", help="also cross-validate the alternatives (word n-grams, cue products)")
     args = ap.parse_args()
     missing = [str(p) for p in args.data if not p.exists()]
     if missing:
