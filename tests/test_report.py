@@ -209,6 +209,7 @@ def test_latex_cells_escape_and_carry_the_interval_and_n() -> None:
                        "p": [math.nan]})
     tex = latex_table("x_y", df, "Rates & more")
     assert "a\\_b \\& 50\\%" in tex and "0.250 [0.100, 0.500] (8)" in tex and "& -- \\\\" in tex
+    assert "\\begin{tabular}{lrrr}" in tex  # text left (pandas' str dtype too), numbers right
     assert "\\label{tab:drift-x-y}" in tex and "\\caption{Rates \\& more}" in tex and "rate_lo" not in tex
 
 

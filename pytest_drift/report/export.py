@@ -70,11 +70,16 @@ def _cell(mean: Any, lo: Any, hi: Any, n: Any) -> str:
     return f"{_number(mean)} [{_number(lo)}, {_number(hi)}]{count}"
 
 
+def _numeric(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
 def latex_table(name: str, df: pd.DataFrame, caption: str = "") -> str:
     """A booktabs table (\\toprule, \\midrule, \\bottomrule; needs \\usepackage{booktabs}),
     text columns left-aligned, the others right-aligned."""
     cells = latex_cells(df)
-    align = "".join("l" if df[c].dtype == object and c in cells.columns else "r" for c in cells.columns)
+    # numbers right, text left: pandas 3 gives text its own str dtype, not object
+    align = "".join("r" if c in df.columns and _numeric(df[c]) else "l" for c in cells.columns)
     head = " & ".join(latex_escape(str(c)) for c in cells.columns) + r" \\"
     body = [" & ".join(row) + r" \\" for row in cells.itertuples(index=False)]
     lines = [f"% pytest-drift table {name}: {len(df)} rows", r"\begin{table}[ht]", r"\centering", r"\small",
