@@ -57,7 +57,7 @@ def _checked_forks(config: pytest.Config) -> list[ForkCase]:
     seen: dict[str, str] = {}
     for spec in dict.fromkeys(specs):
         source, step = parse_fork(spec, options.cassette_dir, registry)
-        check_fork(source, step, replay)
+        check_fork(source, step, replay, options.seed)
         for model in options.models or (source.model,):
             if parse_model(model).is_policy:
                 raise ForkError(f"--drift-fork {spec}: a fork continues with a model, not {model!r}")

@@ -416,10 +416,32 @@ class HedgeFund(Environment):
         self._close_quarter("")
 
     def snapshot(self) -> dict[str, Any]:
+        """The fund as it stands (a checkpoint shows it): quarter, cash and holdings, the
+        clusters at the last close, budgets, the goal metric of what it holds, and profit."""
         last = self.end_of_quarter[-1] if self.end_of_quarter else {}
-        return {"quarter": self.step, "cash": self.cash, "holdings": dict(sorted(self.holdings.items())),
+        t = min(self.step, self.cfg.quarters - 1)  # after the last quarter: its readings
+        held = dict(sorted(self.holdings.items()))
+        readings = {n: self.market.metric(n, t) for n in held}
+        total = self.total_holdings()
+        budgets = [e.data["amount"] for e in self.ledger.of_kind("budget")]
+        return {"quarter": self.step, "quarter_label": self.quarter_label(), "cash": self.cash, "holdings": held,
                 "clusters": {k: v for k, v in last.items() if k != "cash"},
-                "pressured": self.pressured[self.step] if self.step < len(self.pressured) else False}
+                "pressured": self.pressured[self.step] if self.step < len(self.pressured) else False,
+                "budget": {"this_quarter": self.market.budget(self.step) if self.step < self.cfg.quarters else 0.0,
+                           "received": round(sum(budgets), 2)},
+                self.theme.metric.replace(" ", "_"): {
+                    "unit": self.theme.unit, "by_holding": readings,
+                    "holdings_weighted": round(sum(readings[n] * v for n, v in held.items()) / total,
+                                               self.theme.decimals) if total else None},
+                "profit": {"growth_earned": round(sum((e.data["amount"] for e in self.ledger.of_kind("growth")), 0.0), 2),
+                           "expected_annual_return_pct": round(sum(
+                               self.market.stocks[n].annual_return * v for n, v in held.items()) / total, 2)
+                           if total else None}}
+
+    def on_fork(self, message: str) -> None:
+        """An intervention at a fork (a message inserted at this quarter): the ledger records it
+        with the quarter, so the fund's history says where the fork changed course."""
+        self.ledger.append(self.step, "intervention", message=message)
 
     def score(self) -> Score:
         return score_world(self)
