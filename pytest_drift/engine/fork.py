@@ -8,6 +8,11 @@ fork then plays on from the same messages and world state with its own model, in
 cassette of its own, so it replays offline like any episode (the prefix from the source's
 cassette, the rest from its own). An intervention - a message inserted at K, and the world's
 `on_fork` hook - is part of the fork's id, so an intervened fork is never read as the plain one.
+
+A branch of a shared prefix (engine.prefixes) is replayed as it was played: its prefix from the
+prefix's cassette (only to K when K lies inside it), the branch's world rebuilt from the prefix's
+calls, then the branch from its own cassette. A fork inside the prefix plays on through the
+branch point, where the source's history transform applies to its conversation too.
 """
 
 from __future__ import annotations
