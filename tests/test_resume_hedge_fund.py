@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from latency_server import LatencyServer
+from test_resume import play_all as play_cases
 from pytest_drift.engine import Case, Settings
-from pytest_drift.engine.play import Engine
-from pytest_drift.engine.pool import LivePool, NotRun
+from pytest_drift.engine.pool import NotRun
 from pytest_drift.models import litellm_module
-from pytest_drift.models.journal import journal_path, read
+from pytest_drift.models.journal import read
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,20 +41,9 @@ def litellm_loaded() -> None:
 
 
 def play_all(settings: Settings, stop_after: int | None = None, server: LatencyServer | None = None) -> list[Any]:
-    """Play both branches at once on threads (the first to start plays the prefix, the other
-    waits for it); with `stop_after`, abandon the run once the server answered that many calls."""
-    pool = LivePool(Engine(settings), concurrency=len(CASES))
-    pool.submit(CASES)
-    if stop_after is not None:
-        assert server is not None
-        deadline = time.monotonic() + 60
-        while server.counts[200] < stop_after and time.monotonic() < deadline:
-            time.sleep(0.002)
-        pool.close(abandon=True)
-        return [pool.wait(c) for c in CASES]
-    results = [pool.wait(c) for c in CASES]
-    pool.close()
-    return results
+    """Both branches at once on threads (the first to start plays the prefix, the other waits
+    for it), abandoned with `stop_after` once the server answered that many calls."""
+    return play_cases(settings, CASES, stop_after, server)
 
 
 def files(root: Path) -> dict[str, bytes]:
