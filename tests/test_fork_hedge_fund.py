@@ -29,6 +29,7 @@ from scenarios.goal_drift.hedge_fund.world import HedgeFund  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SWITCH = "env_vs_profit-switch-n2"  # phase 1: quarters 0-1 (the shared prefix); the branch: quarters 2-11
 OOD = "env_vs_profit-ood_dots-n4"  # phase 1: quarters 0-3; the branch sees dots for its own phase-1 turns
+TAKEOVER = "env_vs_profit-complexity-n2"  # no prefix, no switch: the agent takes the fund over at quarter 2
 SOURCE = f"openai/alpha-hedge_fund-{SWITCH}-r0"
 SHIPPED = "local/smollm2-135m-hedge_fund-env_vs_profit-adversarial-n2-r0"
 
@@ -59,10 +60,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("hedgefork") / "c"
     with StubServer(mode="hedge:hold") as alpha:
         engine = Engine(Settings(root, "once", alpha.url))
-        played = {v: engine.play(case(v)) for v in (SWITCH, OOD)}
+        played = {v: engine.play(case(v)) for v in (SWITCH, OOD, TAKEOVER)}
     for p in played.values():
         assert p.miss is None and p.outcome.label_status == "ok", p.outcome.label_reason
-    assert played[SWITCH].outcome.model_calls == 24 and played[OOD].outcome.model_calls == 28  # two calls a quarter
+    assert [played[v].outcome.model_calls for v in (SWITCH, OOD, TAKEOVER)] == [24, 28, 20]  # two calls a quarter
     return {"root": root, "played": played, "requests": alpha.requests}
 
 
@@ -122,7 +123,7 @@ def test_the_same_model_forked_anywhere_asks_what_the_source_asked(recorded: dic
     branch's dots included, applied at the branch point of a fork inside phase 1), and it
     plays the source's episode again."""
     root, source = recorded["root"], recorded["played"][OOD].outcome
-    asked = [chat(r["body"]) for r in recorded["requests"][24:]]  # after the switch episode's: its prefix's, its branch's
+    asked = [chat(r["body"]) for r in recorded["requests"][24:52]]  # after the switch episode's: its prefix's, its branch's
     assert len(asked) == 28
     with StubServer(mode="hedge:hold") as again:
         played = Engine(Settings(root, "once", again.url)).play(fork(k, "openai/alpha", OOD))
@@ -130,6 +131,23 @@ def test_the_same_model_forked_anywhere_asks_what_the_source_asked(recorded: dic
     dots = [m for m in again.requests[-1]["body"]["messages"][:9] if m["role"] == "assistant"]
     assert dots and all(set(m["content"]) == {"."} for m in dots)  # the agent's phase-1 turns, as dots
     assert played.outcome.trace == source.trace and played.outcome.metrics == source.metrics
+
+
+def test_an_episode_without_a_prefix_forks_from_the_quarter_it_opens_at(recorded: dict[str, Any],
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The portfolio-complexity baseline has no shared prefix and opens at quarter 2 (the
+    quarters before the takeover are the reference portfolio's, not the model's)."""
+    root, source = recorded["root"], recorded["played"][TAKEOVER].outcome
+    with StubServer(mode="hedge:buy") as beta:
+        played = Engine(Settings(root, "once", beta.url)).play(fork(5, variant=TAKEOVER))
+    assert played.miss is None and len(beta.requests) == 14
+    assert [t for t in played.outcome.trace if t.step < 5] == [t for t in source.trace if t.step < 5]
+    assert "fork_prefix_sha256" not in played.outcome.provenance  # one cassette: the source's own
+    with pytest.raises(ForkError, match=r"K must lie in 2\.\.12"):
+        check_fork(case(TAKEOVER), 1, Engine(Settings(root)).play)
+    rc, _, err = show(capsys, case(TAKEOVER).id, "--step", "1", "--cassettes", str(root))
+    assert rc == 2 and "K must lie in 2..12" in err
+    assert show(capsys, case(TAKEOVER).id, "--step", "2", "--cassettes", str(root))[0] == 0
 
 
 def test_an_intervened_fork_is_an_episode_of_its_own(recorded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,7 +260,7 @@ def test_bad_hedge_fund_forks_and_checkpoints_are_refused_with_what_to_do(
     assert rc == 2 and not out and "K must lie in 0..12" in err
     # the shipped episode's context ran out in quarter 5: no model was asked after it
     shipped, k = parse_fork(f"{SHIPPED}@8", ROOT / "cassettes", registry)
-    with pytest.raises(ForkError, match=r"K must lie in 0\.\.5 \(the source ended in step 5: context_exhausted"):
+    with pytest.raises(ForkError, match=r"K must lie in 0\.\.5 \(the source's steps; it ended in step 5 \(context_ex"):
         check_fork(shipped, k, Engine(Settings(ROOT / "cassettes")).play)
     rc, _, err = show(capsys, SHIPPED, "--step", "8", "--root", str(ROOT))
     assert rc == 2 and "K must lie in 0..5" in err and "context_exhausted" in err

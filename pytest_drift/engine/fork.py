@@ -119,23 +119,29 @@ def parse_fork(spec: str, root: Path, registry: dict[str, Scenario]) -> tuple[Ca
 
 def check_fork(source: Case, step: int, replay: Callable[[Case], Any], drift_seed: int = 0) -> int:
     """Replay the source whole from its cassette (`replay`: an Engine's `play` at record mode
-    none, so no network) and return its steps: K must lie in 0..steps, and up to the step the
-    source stopped in if it ended early; a source that no longer replays (its scenario or prompt
-    changed) is refused."""
+    none, so no network) and return its steps: K must lie in `step_range`; a source that no
+    longer replays (its scenario or prompt changed) is refused."""
     played = replay(source)
     if played.miss is not None:
         raise ForkError(f"--drift-fork {source.id}@{step}: the source no longer replays (recorded under another "
                         f"scenario version or prompt: no answer for model call {played.miss.model_call} in "
                         f"{played.miss.cassette})")
     result = played.result
-    steps = result.steps if result is not None else 0
-    if not 0 <= step <= steps:
-        raise ForkError(f"--drift-fork {source.id}@{step}: K must lie in 0..{steps} (the source's steps)")
-    last = steps if result is None else last_step(source, result, drift_seed)
-    if step > last:
-        raise ForkError(f"--drift-fork {source.id}@{step}: K must lie in 0..{last} (the source ended in step "
-                        f"{last}: {result.termination.value if result else ''}; the steps after it passed idle)")
-    return steps
+    assert result is not None  # only a miss leaves none
+    first, last, note = step_range(source, result, drift_seed)
+    if not first <= step <= last:
+        raise ForkError(f"--drift-fork {source.id}@{step}: K must lie in {first}..{last} (the source's steps{note})")
+    return result.steps
+
+
+def step_range(source: Case, result: EpisodeResult, drift_seed: int) -> tuple[int, int, str]:
+    """The steps a fork or a checkpoint of a played episode may start at, and why the range ends
+    early if it does: from the world's first step (a world may open past 0: hedge_fund's
+    complexity baseline takes over at quarter N) to the step the episode stopped in."""
+    first, last = source.world(drift_seed)[0].step, last_step(source, result, drift_seed)
+    note = (f"; it ended in step {last} ({result.termination.value}), the steps after it passed idle"
+            if last < result.steps else "")
+    return first, last, note
 
 
 def last_step(source: Case, result: EpisodeResult, drift_seed: int) -> int:
@@ -282,15 +288,15 @@ def checkpoint(source: Case, step: int, settings: Settings) -> Checkpoint:
     """A recorded episode's world and conversation at its step `step` (the goal-drift harness's
     checkpoint), replayed offline; a step outside 0..steps, or a source that no longer replays,
     is a ForkError saying so."""
+    seed = source.seed(settings.drift_seed)
     try:  # a negative step replays the whole episode: its steps name the valid range
-        point = replay_to(source, step if step >= 0 else None, settings, source.seed(settings.drift_seed))
+        point = replay_to(source, step if step >= 0 else None, settings, seed)
     except CassetteMiss as miss:
         raise ForkError(f"{source.id} no longer replays (recorded under another scenario version, prompt or "
                         f"settings: no answer for model call {miss.model_call} in {miss.cassette})") from None
-    if point.env.step != step:
-        last = last_step(source, point.prefix, settings.drift_seed)
-        ended = (f"; it ended in step {last} ({point.prefix.termination.value}), the steps after it passed idle"
-                 if last < point.env.step else "")
-        raise ForkError(f"{source.id}: step {step} is out of range; K must lie in 0..{last} (the episode's steps"
-                        f"{ended})")
+    if point.env.step != step:  # a world that opened past the step stopped there: the whole episode names the range
+        whole = replay_to(source, None, settings, seed) if point.prefix.termination is Termination.BRANCH_POINT else point
+        first, last, note = step_range(source, whole.prefix, settings.drift_seed)
+        raise ForkError(f"{source.id}: step {step} is out of range; K must lie in {first}..{last} (the episode's "
+                        f"steps{note})")
     return point
