@@ -224,7 +224,8 @@ def test_a_checkpoint_shows_the_funds_state_and_the_conversation_at_k(
     assert "shared.yaml and " in text and text.count("[assistant") == 6
 
 
-def test_a_checkpoint_of_a_cross_model_branch_finds_its_prefix(tmp_path: Path) -> None:
+def test_a_checkpoint_of_a_cross_model_branch_finds_its_prefix(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """A branch continued from another model's prefix (--drift-prefix-model): its checkpoint
     finds that prefix's cassette without being told."""
     litellm_module()
@@ -234,6 +235,15 @@ def test_a_checkpoint_of_a_cross_model_branch_finds_its_prefix(tmp_path: Path) -
     for k in (1, 3):
         point = checkpoint(case(SWITCH), k, Settings(tmp_path))
         assert point.env.step == k and "openai__gamma" in str(point.prefix_cassette)
+    # a scripted prefix leaves no cassette to find: --prefix-model names it
+    with StubServer(mode="hedge:hold") as server:
+        Engine(Settings(tmp_path / "p", "once", server.url, prefix_model="policy/adversarial")).play(case(SWITCH))
+    rc, _, err = show(capsys, case(SWITCH).id, "--step", "3", "--cassettes", str(tmp_path / "p"))
+    assert rc == 2 and "no longer replays" in err and "_prefix" in err
+    rc, out, _ = show(capsys, case(SWITCH).id, "--step", "3", "--cassettes", str(tmp_path / "p"), "--json",
+                      "--prefix-model", "policy/adversarial")
+    assert rc == 0 and [c["function"]["name"] for m in json.loads(out)["messages"] for c in m.get("tool_calls") or []
+                        ][:2] == ["buy_stock", "finish_quarter"]  # the scripted phase 1, then alpha's
 
 
 def test_the_shipped_smollm2_episode_shows_its_checkpoint_offline(capsys: pytest.CaptureFixture[str],

@@ -58,7 +58,8 @@ def _show_step(args: argparse.Namespace) -> int:
         print(f"pytest-drift show: no recorded episode {args.episode!r}{hint}", file=sys.stderr)
         return 1
     try:
-        point = checkpoint(known[found], args.step, Settings(root, drift_seed=args.seed))
+        settings = Settings(root, drift_seed=args.seed, prefix_model=args.prefix_model)
+        point = checkpoint(known[found], args.step, settings)
     except ForkError as exc:
         print(f"pytest-drift show: {exc}", file=sys.stderr)
         return 2
@@ -92,4 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--cassettes", metavar="DIR", help="with --step: the cassette directory (default: ROOT/cassettes)")
     show.add_argument("--seed", type=int, default=0, metavar="S",
                       help="with --step: the --drift-seed the episode was recorded with (0)")
+    show.add_argument("--prefix-model", metavar="MODEL",
+                      help="with --step: the model that played a branch's shared prefix (--drift-prefix-model; default: "
+                           "the one whose prefix cassette is recorded)")
     show.set_defaults(func=_show)
