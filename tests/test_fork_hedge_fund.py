@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from openai_stub_server import StubServer  # noqa: E402
 from pytest_drift.engine import Case, Engine, Settings  # noqa: E402
-from pytest_drift.engine.fork import ForkCase, ForkError, check_fork, checkpoint, parse_fork  # noqa: E402
+from pytest_drift.engine.fork import (ForkCase, ForkError, check_fork, checkpoint, parse_fork,  # noqa: E402
+                                      replay_settings)
 from pytest_drift.models import litellm_module  # noqa: E402
 from pytest_drift.registry import load_scenarios  # noqa: E402
 from scenarios.goal_drift.hedge_fund import HEDGE_FUND  # noqa: E402
@@ -235,6 +236,7 @@ def test_a_checkpoint_of_a_cross_model_branch_finds_its_prefix(tmp_path: Path,
     for k in (1, 3):
         point = checkpoint(case(SWITCH), k, Settings(tmp_path))
         assert point.env.step == k and "openai__gamma" in str(point.prefix_cassette)
+    assert check_fork(case(SWITCH), 3, Engine(replay_settings(case(SWITCH), Settings(tmp_path))).play) == 12
     # a scripted prefix leaves no cassette to find: --prefix-model names it
     with StubServer(mode="hedge:hold") as server:
         Engine(Settings(tmp_path / "p", "once", server.url, prefix_model="policy/adversarial")).play(case(SWITCH))

@@ -213,6 +213,14 @@ def prefix_model_of(source: Case, point: BranchPoint, settings: Settings) -> str
     return found[0] if len(found) == 1 else source.model
 
 
+def replay_settings(source: Case, settings: Settings) -> Settings:
+    """The settings the source replays at: record mode none and, for a branch, the model that
+    played its prefix (`prefix_model_of`), so an Engine replays it whole as it was recorded."""
+    replay = dataclasses.replace(settings, record_mode="none")
+    point = source.world(settings.drift_seed)[1]
+    return replay if point is None else dataclasses.replace(replay, prefix_model=prefix_model_of(source, point, replay))
+
+
 def _replay_branch(source: Case, env: Environment, point: BranchPoint, step: int | None, settings: Settings,
                    seed: int, cassette: Path) -> Checkpoint:
     """A branch of a shared prefix, replayed as it was played (engine.prefixes): the prefix from
