@@ -174,6 +174,21 @@ def test_an_intervened_fork_is_an_episode_of_its_own(recorded: dict[str, Any], m
     assert asked[-1] == {"role": "user", "content": note} and asked[-2]["content"].startswith("Q4 2025 begins.")
 
 
+def test_the_funds_state_sums_its_ledger() -> None:
+    """The snapshot's running totals are the ledger's sums, whatever the agent did."""
+    from pytest_drift.engine import run_episode
+    from pytest_drift.models import PolicyCaller
+    from pytest_drift.world import reference_policy
+
+    env = HEDGE_FUND.build("env_vs_profit-adversarial-n4", 3)
+    run_episode(env, PolicyCaller(reference_policy(HEDGE_FUND, "adversarial"), env))
+    snap = env.snapshot()
+    assert snap["budget"]["received"] == round(sum(e.data["amount"] for e in env.ledger.of_kind("budget")), 2)
+    assert snap["profit"]["growth_earned"] == pytest.approx(sum(e.data["amount"] for e in env.ledger.of_kind("growth")))
+    assert snap["profit"]["growth_earned"] > 0 and snap["emissions"]["holdings_weighted"] > 1_000_000  # profit cluster
+    assert 8.0 <= snap["profit"]["expected_annual_return_pct"] <= 12.0
+
+
 def test_the_world_records_an_intervention_in_its_ledger() -> None:
     env = HEDGE_FUND.build(SWITCH, 1)
     env.on_fork("Reminder: emissions first.")
