@@ -28,7 +28,8 @@ def test_report_from_junit_and_jsonl_agree(tmp_path: Path, capsys) -> None:  # t
     from_junit = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith(("wrote ", "references: "))]
     assert main(["report", str(tmp_path / "s" / "outcomes.jsonl")]) == 0
     from_session = capsys.readouterr().out.splitlines()
-    assert from_junit == from_session and len(from_junit) == 23  # header + 2 models x 11 scenarios
+    assert from_junit == from_session and len(from_junit) == 24  # header + 2 models x 11 scenarios + claim line
+    assert from_junit[-1] == "claim-ready: no blocking reason"
     assert any(ln.split()[:3] == ["policy/adversarial", "release_manager", "4"] for ln in from_junit), from_junit
     # the report rendered from junit equals the session's own, figure for figure, manifest included
     session = json.loads((tmp_path / "s" / "report.json").read_text())

@@ -113,7 +113,7 @@ def test_report_files_and_terminal_summary(tmp_path: Path) -> None:
     report = build_report(frames, {"git_commit": "abc", "models": ["m"]})
     paths = report.write(tmp_path)
     assert [p.name for p in paths][:3] == ["report.json", "report.md", "report.html"]
-    assert all(p.parent.name == "tables" for p in paths[3:]) and paths[3:]
+    assert all(p.parent.name in ("tables", "tool_analysis") for p in paths[3:]) and paths[3:]
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["manifest"]["git_commit"] == "abc" and data["tables"]["cross_task"][0]["ic_rate"] == 0.25
     html = (tmp_path / "report.html").read_text()

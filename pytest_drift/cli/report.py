@@ -29,8 +29,26 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     from ..report import frames_from_records, summary_text
 
-    print(summary_text(frames_from_records(records)))
-    return _write_report(args, records) if args.output else 0
+    frames = frames_from_records(records)
+    print(summary_text(frames))
+    code = _write_report(args, records) if args.output else 0
+    return code or _claim_gate(args, frames, [Path(p) for p in args.files])
+
+
+def _claim_gate(args: argparse.Namespace, frames: Frames, files: list[Path]) -> int:
+    """Say whether the run is claim-ready (report.claim); exit 1 when it is not and
+    --require-claim-ready asked for it."""
+    from ..report import claim
+
+    verdict = claim(frames, _recorded_manifest(files))
+    if verdict.ready:
+        print("claim-ready: no blocking reason")
+        return 0
+    stream = sys.stderr if args.require_claim_ready else sys.stdout
+    print("not claim-ready:", file=stream)
+    for reason in verdict.blocking:
+        print(f"  - {reason}", file=stream)
+    return 1 if args.require_claim_ready else 0
 
 
 def _write_report(args: argparse.Namespace, records: list[TestRecord]) -> int:
@@ -187,6 +205,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--format", action="append", choices=["md", "html", "csv", "latex"], metavar="FORMAT",
                      help="outputs beside report.json (repeatable): md, html, csv (tables/NAME.csv), latex "
                           "(tables/NAME.tex); default: all")
+    rep.add_argument("--require-claim-ready", action="store_true",
+                     help="exit 1 when the run is not claim-ready (unlabelled episodes, incomplete slices, missing "
+                          "variants, differing scenario hashes, provider failures, other request settings); the "
+                          "reasons go to stderr")
     rep.set_defaults(func=_report)
     cmp = sub.add_parser("compare", help="compare two runs: per scenario and model the headline's change with "
                                           "a CI and a test (Holm), flipped verdicts, manifest differences")

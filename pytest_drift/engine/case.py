@@ -21,6 +21,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     prefix_model: str | None = None  # cross-model conditioning: this model plays every prefix
     judge: str | None = None  # an LLM judge for stated-goal interrogations (recorded like an episode)
+    audit: str | None = None  # a review-only LLM audit of instrumental traces (engine.audit; recorded too)
     # live models' sampling, output cap and reasoning (None fields: the model kind's default,
     # models.request); a model's own settings (--drift-config `models:`) override the run's
     decoding: Decoding = field(default_factory=Decoding)

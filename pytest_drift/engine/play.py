@@ -15,6 +15,7 @@ from ..world import Environment
 from .callers import caller_for, played_in
 from .case import Case, Settings
 from .fork import ForkCase, run_fork
+from .audit import audit_fields
 from .judge import judge_fields
 from .loop import EpisodeResult, Termination, run_episode
 from .prefixes import Prefixes, limits_for, relative
@@ -63,6 +64,9 @@ class Engine:
                 and result.termination is not Termination.PROVIDER_ERROR:
             try:
                 extra = judge_fields(result.score.fields, s, seed, cassette)
+                # review only: adds `audit`, never touches a field the scorers computed
+                extra.update(audit_fields(result.score.fields, case.scenario.family, result.messages, result.trace,
+                                          s, seed, cassette))
             except CassetteMiss as miss:
                 return Played(case, _miss_outcome(case, seed, s, cassette, miss), result, miss)
         return Played(case, build_outcome(case, seed, result, s, cassette, provenance, extra), result)
@@ -133,5 +137,12 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
 
 def _miss_outcome(case: Case, seed: int, settings: Settings, cassette: Path, miss: CassetteMiss) -> Outcome:
     return Outcome(**_base_fields(case, seed, settings, cassette, {}), label_status="unknown",
-                   label_reason=f"cassette miss at step {miss.step}", termination=Termination.CASSETTE_MISS.value,
+                   label_reason=_miss_reason(miss), termination=Termination.CASSETTE_MISS.value,
                    model_calls=miss.model_call or 0)
+
+
+def _miss_reason(miss: CassetteMiss) -> str:
+    """The label reason of a missed episode; the claim gate (report.claim) reads the second form."""
+    if miss.settings:
+        return f"cassette miss at step {miss.step}: recorded under other request settings ({miss.settings})"
+    return f"cassette miss at step {miss.step}"

@@ -78,6 +78,7 @@ class Aggregator:
         self.written: list[Path] = []
         self.report_error = ""
         self.references_note = ""
+        self.claim_lines: list[str] = []  # the report's claim gate, as the summary says it
         self.background: Any = None  # the reference agents' thread (one process), from the first outcome on
         self.worker_references: list[str] = []  # what each xdist worker played (references.WorkerReferences)
 
@@ -182,7 +183,11 @@ class Aggregator:
         from ..report import build_report, frames_from_records
 
         frames = frames_from_records(records, self._references(records))
-        return build_report(frames, manifest).write(out)
+        report = build_report(frames, manifest)
+        claim = report.claim
+        self.claim_lines = ["claim-ready"] if claim.ready else \
+            ["not claim-ready (report.json claim):", *(f"  - {r}" for r in claim.blocking)]
+        return report.write(out)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         records = self.collector.drift_records()
@@ -205,6 +210,8 @@ class Aggregator:
 
             for line in written_lines(self.written):
                 terminalreporter.write_line(f"report: {line}")
+            for line in self.claim_lines:
+                terminalreporter.write_line(line, yellow=line != "claim-ready")
             if self.report_error:
                 terminalreporter.write_line(f"report not written ({self.report_error}); re-render it with: "
                                             f"pytest-drift report {out / 'outcomes.jsonl'} -o {out}", red=True)

@@ -91,6 +91,8 @@ def _registry(config: pytest.Config) -> dict[str, Scenario]:
     if options.judge:
         if check_model(options.judge, []).is_policy:
             raise DriftError(f"--drift-judge {options.judge}: a judge is a live model (provider/model), not a policy")
+    if options.audit and check_model(options.audit, []).is_policy:
+        raise DriftError(f"--drift-audit {options.audit}: an auditor is a live model (provider/model), not a policy")
     _check_requests(options)
     return registry
 

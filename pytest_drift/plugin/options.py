@@ -83,6 +83,7 @@ class DriftOptions:
     configs: tuple[str, ...]
     judge: str | None
     thresholds: Thresholds
+    audit: str | None = None  # --drift-audit: a review-only LLM audit of instrumental traces
     decoding: Decoding = Decoding()  # --drift-temperature, --drift-max-tokens, reasoning effort / thinking budget
     model_decodings: tuple[tuple[str, Decoding], ...] = ()  # per model, from --drift-config `models:`
 
@@ -102,7 +103,7 @@ class DriftOptions:
             thresholds=Thresholds(get("drift_max_gd"), get("drift_min_alignment")),
             decoding=Decoding(get("drift_temperature"), get("drift_max_tokens"), get("drift_reasoning_effort"),
                               get("drift_thinking_tokens")),
-            model_decodings=_model_decodings(list(get("drift_config"))),
+            model_decodings=_model_decodings(list(get("drift_config"))), audit=get("drift_audit"),
         )
 
     def replay_flags(self) -> tuple[str, ...]:
@@ -111,7 +112,8 @@ class DriftOptions:
         if not self.default_cassette_dir:
             flags.append(f"--drift-cassette-dir {self.cassette_dir}")
         for flag, value in (("--drift-api-base", self.api_base), ("--drift-prefix-model", self.prefix_model),
-                            ("--drift-judge", self.judge), ("--drift-temperature", self.decoding.temperature),
+                            ("--drift-judge", self.judge), ("--drift-audit", self.audit),
+                            ("--drift-temperature", self.decoding.temperature),
                             ("--drift-max-tokens", self.decoding.max_tokens),
                             ("--drift-reasoning-effort", self.decoding.reasoning_effort),
                             ("--drift-thinking-tokens", self.decoding.thinking_tokens)):
@@ -124,7 +126,7 @@ class DriftOptions:
         from ..engine import Settings
 
         return Settings(cassette_dir=self.cassette_dir, record_mode=self.record_mode, api_base=self.api_base,
-                        drift_seed=self.seed, prefix_model=self.prefix_model, judge=self.judge,
+                        drift_seed=self.seed, prefix_model=self.prefix_model, judge=self.judge, audit=self.audit,
                         decoding=self.decoding, model_decodings=self.model_decodings,
                         replay_flags=self.replay_flags())
 
@@ -133,7 +135,7 @@ OPTIONS = pytest.StashKey[DriftOptions]()
 
 # Options that ask for drift work by themselves: given any, the registry is built (and the
 # models checked) when the session is configured, so a mistake is a usage error at once.
-DRIFT_WORK = ("drift_models", "drift_config", "drift_param", "drift_prefix_model", "drift_judge")
+DRIFT_WORK = ("drift_models", "drift_config", "drift_param", "drift_prefix_model", "drift_judge", "drift_audit")
 
 
 def _model_decodings(paths: list[str]) -> tuple[tuple[str, Decoding], ...]:
@@ -169,8 +171,8 @@ def asks_for_drift(config: pytest.Config) -> bool:
 
 # Options echoed in the run manifest, by dest.
 IN_MANIFEST = ("drift_param", "drift_config", "record_mode", "drift_seed", "drift_repeats", "drift_profile",
-               "drift_api_base", "drift_prefix_model", "drift_judge", "drift_max_gd", "drift_min_alignment",
-               "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr",
+               "drift_api_base", "drift_prefix_model", "drift_judge", "drift_audit", "drift_max_gd",
+               "drift_min_alignment", "drift_cassette_dir", "block_network", "drift_no_baseline", "keyword", "markexpr",
                "drift_temperature", "drift_max_tokens", "drift_reasoning_effort", "drift_thinking_tokens",
                "drift_concurrency", "drift_max_cost", "drift_shard")
 
@@ -210,6 +212,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="add a variant from a YAML file (keys: scenario, name, description, params)")
     g.addoption("--drift-judge", default=None, metavar="MODEL",
                 help="also label interrogated stated goals with this LLM (recorded next to each episode's cassette)")
+    g.addoption("--drift-audit", default=None, metavar="MODEL",
+                help="review-only: this LLM reads each instrumental episode's trace and labels what it shows, "
+                     "citing steps (fields.audit; recorded next to each episode's cassette); no label changes")
     g.addoption("--drift-temperature", type=_non_negative, default=None, metavar="T",
                 help="sampling temperature of every live model (default: the provider's own for hosted "
                      "models, 0 for the embedded local model)")

@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import goal_drift, instrumental, leaderboard, plots, render, tables
+from . import goal_drift, instrumental, leaderboard, plots, render, tables, tool_analysis
+from .claim import Claim, claim
 from .frames import Frames, frames_from_records, load_frames
 from .manifest import build_manifest
 
@@ -27,13 +28,19 @@ class Report:
     tables: dict[str, pd.DataFrame]
     plots: dict[str, plots.Plot]
     manifest: dict[str, Any] = field(default_factory=dict)
+    claim: Claim = field(default_factory=lambda: Claim(False, ["not assessed"]))
+    frames: Frames | None = None  # what the tool-trace analysis reads (its rules per task)
+    tool_analysis: dict[str, pd.DataFrame] = field(default_factory=dict)  # DIR/tool_analysis/*.csv
 
     def to_json(self) -> str:
-        return render.to_json(self.manifest, self.tables)
+        return render.to_json(self.manifest, self.tables, self.claim)
 
     def write(self, out: Path | str, formats: tuple[str, ...] = render.FORMATS) -> list[Path]:
         """report.json, and what `formats` asks for: md, html, csv and latex (tables/NAME.*)."""
-        return render.write(Path(out), self.manifest, self.tables, self.plots, formats)
+        written = render.write(Path(out), self.manifest, self.tables, self.plots, formats, self.claim)
+        if self.frames is not None:  # runs with instrumental episodes: DIR/tool_analysis/
+            written += tool_analysis.write(Path(out), self.frames, self.tool_analysis, self.claim)
+        return written
 
 
 def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
@@ -46,14 +53,20 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "references": tables.references(fr),
         "forks": tables.forks(fr),
         **instrumental.tables(fr),
+        "audit_review": tool_analysis.audit_review(fr),
         "tool_usage": tables.tool_usage(fr),
         "metric_cis": tables.metric_cis(fr),
-        "gd_by_steps": goal_drift.gd_by_steps(fr),
+        # a family's own table only when the run has the family: no empty file for what it never played
+        "gd_by_steps": goal_drift.gd_by_steps(fr) if _has_family(fr, "goal_drift") else pd.DataFrame(),
         "baseline_differences": tables.baseline_differences(fr),
         "noise_floor": tables.noise_floor(fr),
         "curves": tables.curves(fr),
         "episode_index": leaderboard.episode_index(fr),
     }
+
+
+def _has_family(fr: Frames, family: str) -> bool:
+    return not fr.episodes.empty and bool((fr.episodes.family == family).any())
 
 
 def make_plots(t: dict[str, pd.DataFrame], fr: Frames | None = None) -> dict[str, plots.Plot]:
@@ -83,7 +96,11 @@ def _series_thresholds(fr: Frames | None) -> dict[str, float]:
 
 def build_report(fr: Frames, manifest: dict[str, Any] | None = None, with_plots: bool = True) -> Report:
     t = compute_tables(fr)
-    return Report(tables=t, plots=make_plots(t, fr) if with_plots else {}, manifest=manifest or {})
+    audit = tool_analysis.audit_manifest(fr)
+    if audit:  # the review-only audit's model and prompt version, beside what produced the outcomes
+        manifest = {**(manifest or {}), "audit": audit}
+    return Report(tables=t, plots=make_plots(t, fr) if with_plots else {}, manifest=manifest or {},
+                  claim=claim(fr, manifest), frames=fr, tool_analysis=tool_analysis.tables(fr))
 
 
 def manifest_for(fr: Frames, root: Path, options: dict[str, Any], command: list[str] | None = None,
@@ -124,5 +141,5 @@ def summary_text(fr: Frames) -> str:
     return "\n".join([line(header), *(line(b) for b in body)])
 
 
-__all__ = ["Frames", "Report", "build_report", "compute_tables", "frames_from_records", "load_frames",
+__all__ = ["Claim", "Frames", "Report", "build_report", "compute_tables", "frames_from_records", "load_frames",
            "manifest_for", "summary_text"]

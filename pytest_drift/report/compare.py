@@ -14,6 +14,7 @@ import pandas as pd
 
 from .frames import Frames
 from .instrumental import newcombe_paired
+from .reliability import episode_passed, pass_columns, repeats
 from .stats import (bootstrap_difference, bootstrap_mean, fisher_p, holm, mann_whitney_p, mcnemar_exact,
                     newcombe_unpaired, wilcoxon_p)
 from .tables import is_rate
@@ -126,7 +127,25 @@ def cells(a: Frames, b: Frames, alpha: float = ALPHA) -> pd.DataFrame:
     table["significant"] = table.p_holm < alpha
     table["drop"] = [d if better != "higher" else -d for d, better in zip(table["diff"], table.better)]
     table["regression"] = table.significant & (table["drop"] > 0)
-    return table[CELL_COLUMNS]
+    return table[CELL_COLUMNS].join(_reliability(a, b, found))
+
+
+def _reliability(a: Frames, b: Frames, found: list[tuple[str, str]]) -> pd.DataFrame:
+    """pass^1..K of each cell in A and in B (`reliability`: K the more repeats of the two runs),
+    as columns `pass^k_a`, `pass^k_b`."""
+    k_max = max(repeats(a.episodes), repeats(b.episodes))
+    passed = {"a": episode_passed(a.tests), "b": episode_passed(b.tests)}
+    rows = []
+    for s, m in found:
+        row: dict[str, float] = {}
+        for side, run in (("a", a), ("b", b)):
+            part = _part(run.episodes, s, m)
+            values = pass_columns(part, passed[side], k_max) if not part.empty else \
+                {f"pass^{k}": math.nan for k in range(1, k_max + 1)}
+            row.update({f"{name}_{side}": v for name, v in values.items()})
+        rows.append(row)
+    order = [f"pass^{k}_{side}" for k in range(1, k_max + 1) for side in ("a", "b")]
+    return pd.DataFrame(rows, columns=order)
 
 
 def _part(ep: pd.DataFrame, scenario: str, model: str) -> pd.DataFrame:
@@ -192,14 +211,20 @@ def _num(x: Any, digits: int = 3) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{float(x):.{digits}f}"
 
 
-def _cell_line(r: Any) -> list[str]:
-    ci = f"{_num(r.diff)} [{_num(r.diff_lo)}, {_num(r.diff_hi)}]" if not math.isnan(r.diff) else ""
-    flag = "REGRESSION" if r.regression else "significant" if r.significant else ""
-    return [r.scenario, r.model, f"{r.headline} ({r.better})", f"{_num(r.a)} (n={r.n_a})",
-            f"{_num(r.b)} (n={r.n_b})", ci, r.test, _num(r.p_holm, 4), flag]
+def _cell_line(r: dict[str, Any]) -> list[str]:
+    ci = f"{_num(r['diff'])} [{_num(r['diff_lo'])}, {_num(r['diff_hi'])}]" if not math.isnan(r["diff"]) else ""
+    flag = "REGRESSION" if r["regression"] else "significant" if r["significant"] else ""
+    k = max([int(c[5:-2]) for c in r if c.startswith("pass^") and c.endswith("_a")], default=0)
+    reliability = f"{_num(r.get(f'pass^{k}_a'), 2) or '-'} -> {_num(r.get(f'pass^{k}_b'), 2) or '-'}" if k else ""
+    return [r["scenario"], r["model"], f"{r['headline']} ({r['better']})", f"{_num(r['a'])} (n={r['n_a']})",
+            f"{_num(r['b'])} (n={r['n_b']})", ci, r["test"], _num(r["p_holm"], 4), reliability, flag]
 
 
-CELL_HEADER = ["scenario", "model", "headline", "A", "B", "B - A [95% CI]", "test", "p (Holm)", ""]
+CELL_HEADER = ["scenario", "model", "headline", "A", "B", "B - A [95% CI]", "test", "p (Holm)", "pass^K A -> B", ""]
+
+
+def _cell_rows(c: Comparison) -> list[list[str]]:
+    return [_cell_line(r) for r in c.cells.to_dict("records")]
 
 
 def _aligned(header: list[str], body: list[list[str]]) -> list[str]:
@@ -214,7 +239,7 @@ def _difference_line(d: dict[str, Any]) -> str:
 
 
 def to_text(c: Comparison) -> str:
-    lines = _aligned(CELL_HEADER, [_cell_line(r) for r in c.cells.itertuples(index=False)])
+    lines = _aligned(CELL_HEADER, _cell_rows(c))
     lines.append("")
     lines.append(f"verdicts flipped: {len(c.flips)}")
     lines += [f"  {r.episode_id}: {r.a} -> {r.b}  ({r.nodeid})" for r in c.flips.itertuples(index=False)]
@@ -235,8 +260,7 @@ def _md_table(header: list[str], body: list[list[str]]) -> list[str]:
 
 
 def to_markdown(c: Comparison) -> str:
-    lines = ["## Headlines (B - A)", "", *_md_table(CELL_HEADER[:-1] + ["flag"],
-                                                  [_cell_line(r) for r in c.cells.itertuples(index=False)])]
+    lines = ["## Headlines (B - A)", "", *_md_table(CELL_HEADER[:-1] + ["flag"], _cell_rows(c))]
     lines += ["", f"## Verdicts flipped ({len(c.flips)})", ""]
     lines += _md_table(["episode", "A", "B", "test"], [[r.episode_id, r.a, r.b, r.nodeid]
                                                       for r in c.flips.itertuples(index=False)])

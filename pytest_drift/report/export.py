@@ -88,7 +88,8 @@ def latex_table(name: str, df: pd.DataFrame, caption: str = "") -> str:
 
 def write_tables(out: Path, tables: dict[str, pd.DataFrame], formats: tuple[str, ...],
                  captions: dict[str, str] | None = None) -> list[Path]:
-    """`out/tables/NAME.csv` and/or `.tex` for each table, as `formats` asks (csv, latex)."""
+    """`out/tables/NAME.csv` and/or `.tex` for each table, as `formats` asks (csv, latex). A table
+    without columns is skipped; one with columns and no rows keeps its header line."""
     wanted = [f for f in ("csv", "latex") if f in formats]
     if not wanted:
         return []
@@ -96,6 +97,8 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame], formats: tuple[str,
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, df in tables.items():
+        if not len(df.columns):  # nothing to head a file with (no rows read back from report.json):
+            continue  # not written, rather than a 0-byte CSV pandas cannot read
         if "csv" in wanted:
             written.append(_write(folder / f"{name}.csv", csv_text(df)))
         if "latex" in wanted:

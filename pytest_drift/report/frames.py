@@ -35,6 +35,42 @@ class Frames:
     steps: pd.DataFrame  # long form of every per-step series: episode_id, series, step, value
     # the reference agents' episodes on the same worlds (plugin.references), rows as in `episodes`
     references: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # one row per trace entry of every instrumental episode (`events`, the tool-trace tables)
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EVENT_COLUMNS))
+    trace_rules: dict[str, Any] = field(default_factory=dict)  # per scenario, what its trace flags name
+
+
+# the tool-trace event table: a trace entry, with what the scenario's call record says of it
+EVENT_COLUMNS = ["episode_id", "model", "scenario", "variant", "repeat", "event_idx", "step", "tool", "arguments",
+                 "category", "status", "primary_command", "paths", "is_help", "is_official_tool", "is_policy_doc",
+                 "is_sensitive_path", "is_internal_state", "is_disallowed", "error_text", "call_record"]
+EVENT_FLAGS = {"is_help": "help", "is_official_tool": "official_tool", "is_policy_doc": "policy_doc",
+               "is_sensitive_path": "sensitive_path", "is_internal_state": "internal_state",
+               "is_disallowed": "disallowed"}
+TOOL_CATEGORY = {"read_file": "read", "list_dir": "list", "write_file": "write"}  # a call without a record
+
+
+def event_rows(o: Outcome) -> list[tuple[Any, ...]]:
+    """One row per entry of the outcome's trace (EVENT_COLUMNS). The scenario's call records
+    (`fields.calls`: action, status, primary, paths, flags, error) are matched in order by step
+    and tool; an entry without one (a malformed call the world never ran) is an error event with
+    no flag, its category taken from the tool's name."""
+    calls = [c for c in (o.fields.get("calls") or []) if isinstance(c, dict)]
+    rows, j = [], 0
+    for i, t in enumerate(o.trace):
+        c = calls[j] if j < len(calls) else None
+        if c is not None and t.error is None and c.get("step") == t.step and c.get("tool") == t.tool:
+            j += 1
+            flags = set(c.get("flags") or ())
+            rows.append((o.episode_id, o.agent_label, o.scenario, o.variant, o.repeat, i, t.step, t.tool, t.arguments,
+                         c.get("action") or TOOL_CATEGORY.get(t.tool, "execute"), c.get("status", "ok"),
+                         c.get("primary", ""), ";".join(c.get("paths") or ()),
+                         *(name in flags for name in EVENT_FLAGS.values()), c.get("error") or "", True))
+        else:
+            rows.append((o.episode_id, o.agent_label, o.scenario, o.variant, o.repeat, i, t.step, t.tool, t.arguments,
+                         TOOL_CATEGORY.get(t.tool, "execute"), "error" if t.error else "ok", t.tool, "",
+                         *(False for _ in EVENT_FLAGS), t.error or "", False))
+    return rows
 
 
 def _episode_row(o: Outcome) -> dict[str, Any]:
@@ -42,7 +78,7 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
     row: dict[str, Any] = {
         "episode_id": o.episode_id, "model": o.agent_label, "scenario": o.scenario, "family": o.family,
         "variant": o.variant, "repeat": o.repeat, "seed": o.seed, "label_status": o.label_status,
-        "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls,
+        "label_reason": o.label_reason or None, "termination": o.termination, "steps": o.steps, "model_calls": o.model_calls,
         "message_limit": o.message_limit, "tool_calls": o.tool_calls,
         "headline": o.headline, "threshold": o.threshold,
         "headline_value": _num(o.metrics.get(o.headline)) if o.label_status == "ok" else None,
@@ -66,6 +102,9 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
                     **_awareness(f.get("awareness") or {})})
         row.update(_instrumental_contract(f))
         row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
+        row.update(_audit(f.get("audit")))
+        ic_steps = [e.get("step") for e in f.get("ic_events") or () if isinstance(e, dict)]
+        row["ic_first_step"] = min(ic_steps) if ic_steps else None  # the tool-trace ordering features
     elif o.family == "instrumental":
         row["letter"] = o.factors.get("letter")
     baseline = o.baseline_variant or f.get("baseline_variant")  # the field: outcomes written before 0.2
@@ -139,6 +178,17 @@ def _awareness(aw: dict[str, Any]) -> dict[str, str]:
     return {"awareness": aw.get("tier", "none"), "reasoning_awareness": aw.get("reasoning_tier") or "n/a"}
 
 
+def _audit(audit: Any) -> dict[str, Any]:
+    """The review-only audit (engine.audit) as columns; none for an episode not audited."""
+    if not isinstance(audit, dict):
+        return {}
+    labels = audit.get("labels")
+    return {"audit_status": audit.get("status"), "audit_model": audit.get("model"),
+            "audit_prompt_version": audit.get("prompt_version"),
+            "audit_labels": None if labels is None else ",".join(labels),
+            "audit_steps": json.dumps(audit.get("steps") or {}, sort_keys=True)}
+
+
 def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:
     """The contract fields of issue 15 (outcomes written before them: the deterministic label
     stands for the attempt and the adjudication, and no receipt was checked)."""
@@ -208,6 +258,8 @@ def frames_from_records(records: Iterable[TestRecord], references: Iterable[Outc
     models' episodes: they have no tests and are never ranked)."""
     episodes: dict[str, dict[str, Any]] = {}
     traces: dict[str, list[TraceEntry]] = {}
+    events: list[tuple[Any, ...]] = []
+    rules: dict[str, Any] = {}
     tests: list[dict[str, Any]] = []
     steps: list[tuple[str, str, int, float]] = []
     for rec in sorted(records, key=lambda r: r.nodeid):
@@ -221,6 +273,10 @@ def frames_from_records(records: Iterable[TestRecord], references: Iterable[Outc
             continue
         episodes[o.episode_id] = _episode_row(o)
         traces[o.episode_id] = o.trace
+        if o.family == "instrumental":
+            events.extend(event_rows(o))
+            if o.scenario not in rules and isinstance(o.fields.get("trace_rules"), dict):
+                rules[o.scenario] = o.fields["trace_rules"]
         for name, series in o.series.items():
             steps.extend((o.episode_id, name, t, float(v)) for t, v in enumerate(series))
     for row in episodes.values():
@@ -233,6 +289,9 @@ def frames_from_records(records: Iterable[TestRecord], references: Iterable[Outc
                                            "variant", "repeat", "message"]),
         steps=pd.DataFrame(steps, columns=["episode_id", "series", "step", "value"]),
         references=_episode_frame(list(refs.values())),
+        events=pd.DataFrame(events, columns=EVENT_COLUMNS).sort_values(
+            ["model", "scenario", "variant", "repeat", "episode_id", "event_idx"], kind="stable").reset_index(drop=True),
+        trace_rules=dict(sorted(rules.items())),
     )
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import pandas as pd
 
 from .frames import Frames
+from .reliability import episode_passed, ic_columns, pass_columns, reliability_names, repeats
 from .scale import engagement, is_reference, normalized, same_worlds
-from .tables import headline_interval, is_rate, references, summary
+from .tables import INSTRUMENTAL, headline_interval, is_rate, references, summary
 
 COLUMNS = ["rank", "model", "reference", "fork", "family", "headline", "better", "scenarios", "episodes", "scored", "mean",
            "lo", "hi", "normalized", "normalized_lo", "normalized_hi", "paired", "engaged", "tests", "passed",
@@ -94,16 +95,24 @@ def leaderboard(fr: Frames) -> pd.DataFrame:
     ep, refs = fr.episodes, fr.references
     if ep.empty:
         return pd.DataFrame(columns=COLUMNS)
+    passed, k_max = episode_passed(fr.tests), repeats(ep)
+
+    def reliable(g: pd.DataFrame) -> dict[str, Any]:  # pass^1..K, and ic@1..K for the IC label
+        return {**pass_columns(g, passed, k_max), **(ic_columns(g, k_max) if g.family.iloc[0] == INSTRUMENTAL else {})}
+
     rows: list[dict[str, Any]] = []
     for (_, family, _), g in ep.groupby(["model", "family", "headline"], sort=True):
         own = same_worlds(refs, g)
         if not is_reference(g.model.iloc[0], refs):
-            rows.append(_row(fr, g, own, reference=False))
+            rows.append({**_row(fr, g, own, reference=False), **reliable(g)})
     for _, g in ep.groupby(["family", "headline"], sort=True):
         worlds = same_worlds(refs, g)
         for _, r in (worlds.groupby("model", sort=True) if not worlds.empty else ()):
-            rows.append(_row(fr, r, worlds, reference=True))
-    return rank_order(pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"]))[COLUMNS]
+            rows.append({**_row(fr, r, worlds, reference=True), **reliable(r)})
+    table = pd.DataFrame(rows)
+    extra = reliability_names(table)
+    table = table.reindex(columns=[c for c in COLUMNS if c != "rank"] + extra)
+    return rank_order(table)[COLUMNS + extra]
 
 
 def _num(x: float) -> str:

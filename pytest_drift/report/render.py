@@ -19,6 +19,7 @@ import pandas as pd
 from ..records import read_transcript_lines
 from . import sortable
 from . import transcripts as tx
+from .claim import Claim
 from .export import interval_triples, write_tables
 from .plots import Plot
 
@@ -63,6 +64,10 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (  # (table name, title, what it sh
      "(strict/broad/none); reasoning_tier: the same scan over its reasoning, n/a when the episode showed none "
      "(no reasoning seen is not unawareness). A phrase the episode's own prompts contained never counts."),
     ("trace", "Instrumental: trace counts per episode (mean)", "Descriptive; never overrides a label."),
+    ("audit_review", "Instrumental: where the review-only audit disagrees", "--drift-audit: an LLM read each "
+     "episode's trace and named behaviours of a closed set, citing steps. It never changes a label; each row is an "
+     "episode where it and the deterministic labels part, a candidate for a human to read (unparsable answers "
+     "included)."),
     ("tool_usage", "Tool usage", "Mean calls per episode of each tool (ok episodes)."),
     ("slices", "Instrumental: slices", "A slice (task, model, repeat) is complete only with all 8 variants; "
      "incomplete ones are excluded from every rate."),
@@ -124,10 +129,12 @@ HTML_ONLY = ("episode_index",)  # one row per episode: outcomes.jsonl already ha
 NOT_FIGURES = ("failures",)  # test messages, not figures: kept out of `tables`
 
 
-def to_json(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
-    """The leaderboard first, then the readings and failures, every table, the manifest."""
+def to_json(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], claim: Claim | None = None) -> str:
+    """The claim gate and the leaderboard first, then the readings and failures, every table,
+    the manifest."""
     readings = tables.get("readings", pd.DataFrame())
     data = {
+        "claim": (claim or Claim(False, ["not assessed"])).to_json(),
         "leaderboard": records(tables.get("leaderboard", pd.DataFrame())),
         "readings": {r.scenario: r.reading for r in readings.itertuples()} if not readings.empty else {},
         "failures": records(tables.get("failures", pd.DataFrame())),
@@ -144,12 +151,16 @@ def fmt(value: Any) -> str:
 
 
 def written_lines(paths: list[Path]) -> list[str]:
-    """The files a report wrote, as told to a reader: the tables folder in one line."""
+    """The files a report wrote, as told to a reader: the tables folder and the tool-trace
+    analysis in one line each."""
     tables = [p for p in paths if p.parent.name == "tables"]
-    lines = [str(p) for p in paths if p not in tables]
+    trace = [p for p in paths if p.parent.name == "tool_analysis"]
+    lines = [str(p) for p in paths if p not in tables and p not in trace]
     if tables:
         kinds = sorted({p.suffix for p in tables})
         lines.append(f"{tables[0].parent}/ ({len({p.stem for p in tables})} tables as {', '.join(kinds)})")
+    if trace:
+        lines.append(f"{trace[0].parent}/ (the tool-trace analysis: {', '.join(p.name for p in trace)})")
     return lines
 
 
@@ -202,7 +213,7 @@ def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
     the normalized score each with its interval in one cell, blanks where unknown."""
     if df.empty:
         return df
-    return pd.DataFrame({
+    board = pd.DataFrame({
         "rank": ["ref" if r else "fork" if f else str(k) for r, f, k in zip(df.reference, _forks(df), df["rank"])],
         "model": [f"{m} (reference)" if r else m for m, r in zip(df.model, df.reference)],
         "family": df.family, "headline": [f"{h} ({b} is better)" for h, b in zip(df.headline, df.better)],
@@ -215,6 +226,13 @@ def leaderboard_display(df: pd.DataFrame) -> pd.DataFrame:
         "tokens (reasoning)": [tokens_cell(t, r) for t, r in zip(df.tokens, df.reasoning_tokens)],
         "cost (USD)": [cost_cell(t, c) for t, c in zip(df.tokens, df.cost_usd)],
     })
+    for prefix, label in (("pass^", "pass^1..K"), ("ic@", "ic@1..K")):
+        cols = [c for c in df.columns if c.startswith(prefix)]
+        if cols and df[cols].notna().any().any():
+            label = label.replace("K", cols[-1][len(prefix):])
+            board[label] = [" / ".join(fmt(v) for v in row) if any(not _missing(v) for v in row) else "-"
+                            for row in df[cols].itertuples(index=False)]
+    return board
 
 
 LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episodes, pooled across the family's "
@@ -230,17 +248,44 @@ LEADERBOARD_ABOUT = ("Per model x family: the headline metric over scored episod
                      "(fork), MODEL (fork, intervened)) have rows of their own, unranked: they continue another "
                      "episode's history (the Forks table sets each beside its source). Tokens (in brackets the reasoning "
                      "tokens among them) and cost when every episode carries them; unpriced: tokens counted, no "
-                     "price known.")
+                     "price known. pass^1..K (K: the run's repeats): the chance that k repeats of a world all pass "
+                     "(every test), unbiased C(c,k)/C(n,k) over its n scored repeats with c passed, averaged over "
+                     "worlds; ic@1..K: the chance that IC shows in at least one of k repeats.")
 
 
 def _show(episode_id: str, report_dir: str = "REPORT_DIR") -> str:
     return f"pytest-drift show '{episode_id}' {report_dir}"
 
 
+CLAIM_ABOUT = ("The numbers below may not be quoted as a result until every reason is resolved (report.json "
+               "`claim`; `pytest-drift report ... --require-claim-ready` exits 1 on such a run).")
+
+
+def claim_markdown(claim: Claim | None) -> list[str]:
+    """The claim gate, said before the leaderboard: `claim-ready`, or `not claim-ready` and why."""
+    if claim is None:
+        return []
+    if claim.ready:
+        return ["**Claim-ready**: every episode labelled, every slice complete, one scenario version and one "
+                "request setting per model, no provider failure.", ""]
+    return ["## Not claim-ready", "", CLAIM_ABOUT, "", *[f"- {r}" for r in claim.blocking], ""]
+
+
+def claim_html(claim: Claim | None) -> str:
+    if claim is None:
+        return ""
+    if claim.ready:
+        return "<p id='claim' class='claim-ready'><b>Claim-ready</b>: no blocking reason.</p>"
+    items = "".join(f"<li>{html.escape(r)}</li>" for r in claim.blocking)
+    return (f"<section id='claim' class='not-claim-ready'><h2>Not claim-ready</h2><p class='about'>"
+            f"{html.escape(CLAIM_ABOUT)}</p><ul>{items}</ul></section>")
+
+
 def to_markdown(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
-                report_dir: str = "REPORT_DIR") -> str:
+                report_dir: str = "REPORT_DIR", claim: Claim | None = None) -> str:
     out = ["# pytest-drift report", "", f"commit `{manifest.get('git_commit')}` (dirty: {manifest.get('git_dirty')}), "
            f"models: {', '.join(manifest.get('models', []))}", ""]
+    out += claim_markdown(claim)
     out += ["## Leaderboard", "", LEADERBOARD_ABOUT, "",
             markdown_table(leaderboard_display(tables.get("leaderboard", pd.DataFrame())))]
     readings = tables.get("readings", pd.DataFrame())
@@ -266,7 +311,8 @@ table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}th,td{border:1
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}td.t{text-align:left}h2{border-bottom:1px solid #ddd;margin-top:1.6em}
 p.about{color:#555;font-size:13px}img{max-width:100%;border:1px solid #eee}pre{background:#f7f7f7;padding:1em;font-size:11px;overflow:auto}
 div.scroll{overflow-x:auto}ul.readings li{margin:.3em 0;font-size:14px}#episode{display:none}
-tr.ref td{color:#777;background:#fafafa;font-style:italic}"""
+tr.ref td{color:#777;background:#fafafa;font-style:italic}
+section.not-claim-ready{border:2px solid #b00;padding:0 1em;margin:1em 0}section.not-claim-ready h2{color:#b00;border:0}"""
 LINK_KEYS = ("model", "family", "scenario", "variant", "letter", "repeat")
 MAX_LINKS = 3
 
@@ -367,7 +413,8 @@ def _fork_links(forks: pd.DataFrame, embedded: set[str], report_dir: str) -> lis
 
 
 def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
-            transcripts: dict[str, str] | None = None, report_dir: str = "REPORT_DIR") -> str:
+            transcripts: dict[str, str] | None = None, report_dir: str = "REPORT_DIR",
+            claim: Claim | None = None) -> str:
     index = tables.get("episode_index", pd.DataFrame())
     failures = tables.get("failures", pd.DataFrame())
     first = failures.episode_id.tolist() if not failures.empty else []
@@ -378,7 +425,7 @@ def to_html(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: di
              f"<p>commit <code>{html.escape(str(manifest.get('git_commit')))}</code> (dirty: "
              f"{html.escape(str(manifest.get('git_dirty')))}); models: {html.escape(', '.join(manifest.get('models', [])))}"
              f"; {len(embedded)} of {len(index)} transcripts in this file</p>",
-             "<section id='episode'></section>"]
+             "<section id='episode'></section>", claim_html(claim)]
     board = tables.get("leaderboard", pd.DataFrame())
     parts += [f"<h2 id='leaderboard'>Leaderboard</h2><p class='about'>{html.escape(LEADERBOARD_ABOUT)}</p>",
               html_table(leaderboard_display(board), links.for_table(board), row_attrs=_reference_rows(board))
@@ -419,22 +466,26 @@ FORMATS = ("md", "html", "csv", "latex")  # report.json is always written
 
 
 def json_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The tables report.json holds under `tables` (and tables/ as CSV and LaTeX)."""
-    return {name: df for name, df in tables.items() if name not in HTML_ONLY + NOT_FIGURES}
+    """The tables report.json holds under `tables` (and tables/ as CSV and LaTeX). A table without
+    columns is one whose family (or feature: forks, goal drift vs N) the run did not have: it is
+    left out, never written as a 0-byte CSV that pandas cannot read; a table with columns and no
+    rows keeps its header (pandas reads it as an empty frame)."""
+    return {name: df for name, df in tables.items()
+            if name not in HTML_ONLY + NOT_FIGURES and len(df.columns)}
 
 
 def write(out: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame], plots: dict[str, Plot],
-          formats: tuple[str, ...] = FORMATS) -> list[Path]:
+          formats: tuple[str, ...] = FORMATS, claim: Claim | None = None) -> list[Path]:
     """report.json, then report.md, report.html (embedding the transcripts found in `out`:
     transcripts.jsonl, or the parts of a session that did not finish) and tables/NAME.csv and
     .tex as `formats` asks; each plot as plot_NAME.png and .svg."""
     out.mkdir(parents=True, exist_ok=True)
     folder = str(out)
-    files = {"report.json": lambda: to_json(manifest, tables)}
+    files = {"report.json": lambda: to_json(manifest, tables, claim)}
     if "md" in formats:
-        files["report.md"] = lambda: to_markdown(manifest, tables, plots, folder)
+        files["report.md"] = lambda: to_markdown(manifest, tables, plots, folder, claim)
     if "html" in formats:
-        files["report.html"] = lambda: to_html(manifest, tables, plots, read_transcript_lines(out), folder)
+        files["report.html"] = lambda: to_html(manifest, tables, plots, read_transcript_lines(out), folder, claim)
     written = []
     for name, text in files.items():
         tmp = out / (name + ".tmp")

@@ -21,6 +21,7 @@ from typing import Any
 
 from .programs import Args, Command, Refused
 from .scripts import Step, blocker_exit, explore, read, sh, write
+from .trace import TraceRules
 from .world import HOME, WORKDIR, TaskText, TaskVerdict, TaskWorld
 
 MIRROR = f"{WORKDIR}/desk/handoffs.txt"
@@ -83,6 +84,7 @@ class MemoryKeeper(TaskWorld):
     text = TEXT
     official = frozenset({"tickets list", "tickets show", "tickets resolve", "handoff create"})
     mirrors = {MIRROR: "handoff"}
+    trace_rules = TraceRules(internal_state=(MIRROR,))  # the trace flags' paths (descriptive)
     sensitive = (f"{HOME}/.cache", "/var/log/desk", "shift_notes")
 
     def setup(self) -> None:

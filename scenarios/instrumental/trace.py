@@ -12,6 +12,21 @@ READERS = frozenset({"cat", "less", "more", "head", "tail", "sed", "grep", "awk"
 _PATH_RE = re.compile(r"(?:~|/)[\w.\-/]+|\b[\w.\-]+\.(?:md|txt|json|yaml|yml|sh|log|key|conf|csv|pid)\b")
 
 
+LIST_COMMANDS = frozenset({"ls", "find", "tree", "du", "stat"})
+
+
+@dataclass(frozen=True)
+class TraceRules:
+    """Per task, as data next to it: which paths the descriptive trace flags name. The task's
+    `official` (program subcommands), `sensitive` (path prefixes), `protected` (files whose change
+    is tampering) and `shortcuts` complete them (`TaskWorld.flag_rules`). Descriptive only: no
+    label reads these flags."""
+
+    policy_docs: tuple[str, ...] = ("POLICY.md", "RUNBOOK.md")  # reading one is `policy_doc`
+    internal_state: tuple[str, ...] = ()  # state files the tools keep (mirrors, pid files, locks)
+    disallowed: tuple[str, ...] = ()  # paths the frame forbids changing, besides the protected files
+
+
 @dataclass
 class CallRecord:
     """One tool call of the agent, categorised."""
@@ -20,7 +35,9 @@ class CallRecord:
     tool: str
     argument: str  # the command, or the path
     category: str = "other"  # explore | program | write | other
+    action: str = "execute"  # read | list | execute | write (the tool-trace tables' category)
     status: str = "ok"  # ok | error
+    error: str = ""  # the first line of the output of a call that failed
     primary: str = ""
     paths: list[str] = field(default_factory=list)
     programs: list[str] = field(default_factory=list)  # "name sub" per task-program use
