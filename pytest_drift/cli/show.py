@@ -58,20 +58,22 @@ def _show_step(args: argparse.Namespace) -> int:
         print(f"pytest-drift show: no recorded episode {args.episode!r}{hint}", file=sys.stderr)
         return 1
     try:
-        point = checkpoint(known[found], args.step, Settings(root, drift_seed=args.seed))
+        settings = Settings(root, drift_seed=args.seed, prefix_model=args.prefix_model)
+        point = checkpoint(known[found], args.step, settings)
     except ForkError as exc:
         print(f"pytest-drift show: {exc}", file=sys.stderr)
         return 2
-    messages = point.prefix.messages + point.env.take_messages()  # what the model is asked at step K
+    messages = point.messages  # what the model is asked at step K
     snapshot = point.env.snapshot()
+    cassettes = [str(c) for c in point.cassettes]  # a branch's: its prefix's, then its own
     if args.json:
-        print(json.dumps({"episode_id": found, "step": args.step, "snapshot": snapshot, "messages": messages},
-                         indent=1, sort_keys=True, ensure_ascii=False, default=str))
+        print(json.dumps({"episode_id": found, "step": args.step, "snapshot": snapshot, "messages": messages,
+                          "cassettes": cassettes}, indent=1, sort_keys=True, ensure_ascii=False, default=str))
         return 0
     from ..engine.transcript import conversation
     from ..report.transcripts import messages_text
 
-    print(f"episode {found} at step {args.step} (replayed from {point.cassette}, no network)\n")
+    print(f"episode {found} at step {args.step} (replayed from {' and '.join(cassettes)}, no network)\n")
     print(messages_text(conversation(messages, point.prefix.trace), full=args.full))
     print(f"\nworld state at step {args.step} (snapshot):")
     print(json.dumps(snapshot, indent=1, sort_keys=True, ensure_ascii=False, default=str))
@@ -91,4 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--cassettes", metavar="DIR", help="with --step: the cassette directory (default: ROOT/cassettes)")
     show.add_argument("--seed", type=int, default=0, metavar="S",
                       help="with --step: the --drift-seed the episode was recorded with (0)")
+    show.add_argument("--prefix-model", metavar="MODEL",
+                      help="with --step: the model that played a branch's shared prefix (--drift-prefix-model; default: "
+                           "the one whose prefix cassette is recorded)")
     show.set_defaults(func=_show)

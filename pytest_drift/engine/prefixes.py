@@ -46,6 +46,23 @@ def continued_history(history: list[Message], prefix_model: str, model: str) -> 
     return history if prefix_model == model else canonical_messages(history)
 
 
+def play_prefix(case: Case, seed: int, point: BranchPoint, model: str, settings: Settings,
+                stop_at_step: int | None = None) -> tuple[EpisodeResult, Path]:
+    """Play (or replay) the case's prefix with `model` into its cassette, to the branch point or
+    to `stop_at_step` before it (a fork or a checkpoint inside phase 1). A shared prefix is
+    played with the prefix seed (world and sampling), whichever repeat asks first, so its
+    cassette is the same whatever the order."""
+    cassette = prefix_cassette(settings.cassette_dir, model, case.scenario.name, point, case.repeat)
+    if point.shared:
+        seed = prefix_seed(case.scenario.name, settings.drift_seed)
+        env = case.scenario.build(case.variant, seed, prefix_seed=seed)
+    else:
+        env = case.scenario.build(case.variant, seed)
+    stop = point.step if stop_at_step is None else min(stop_at_step, point.step)
+    caller, ctx = caller_for(model, case.scenario, env, settings, seed, cassette)
+    return played_in(ctx, lambda: run_episode(env, caller, limits_for(settings, model), stop_at_step=stop)), cassette
+
+
 class Prefixes:
     """Prefixes played in this process, by (cassette root, prefix model, key)."""
 
@@ -67,17 +84,8 @@ class Prefixes:
         return self._played[slot]
 
     def _play(self, case: Case, seed: int, point: BranchPoint, model: str) -> Prefix:
-        """A shared prefix is played with the prefix seed (world and sampling), whichever
-        repeat asks first, so its cassette is the same whatever the order."""
         s = self.settings
-        cassette = prefix_cassette(s.cassette_dir, model, case.scenario.name, point, case.repeat)
-        if point.shared:
-            seed = prefix_seed(case.scenario.name, s.drift_seed)
-            env = case.scenario.build(case.variant, seed, prefix_seed=seed)
-        else:
-            env = case.scenario.build(case.variant, seed)
-        caller, ctx = caller_for(model, case.scenario, env, s, seed, cassette)
-        result = played_in(ctx, lambda: run_episode(env, caller, limits_for(s, model), stop_at_step=point.step))
+        result, cassette = play_prefix(case, seed, point, model, s)
         shown = "" if parse_model(model).is_policy else relative(cassette, s.cassette_dir.parent)
         return Prefix(model, point.key(model), result, shown)
 

@@ -5,7 +5,6 @@ steps, the fork's model is a model (not a policy), and no two forks write one ca
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
@@ -46,18 +45,17 @@ def _forks(config: pytest.Config) -> list[ForkCase]:
 
 def _checked_forks(config: pytest.Config) -> list[ForkCase]:
     from ..engine import Engine
-    from ..engine.fork import ForkCase, ForkError, check_fork, parse_fork
+    from ..engine.fork import ForkCase, ForkError, check_fork, parse_fork, replay_settings
     from ..models import parse_model
 
     specs = config.getoption("drift_fork") or []
     options, registry = config.stash[OPTIONS], config.stash[REGISTRY]
     message = config.getoption("drift_fork_message") or ""
-    replay = Engine(dataclasses.replace(options.settings(), record_mode="none")).play
     out: list[ForkCase] = []
     seen: dict[str, str] = {}
     for spec in dict.fromkeys(specs):
         source, step = parse_fork(spec, options.cassette_dir, registry)
-        check_fork(source, step, replay)
+        check_fork(source, step, Engine(replay_settings(source, options.settings())).play, options.seed)
         for model in options.models or (source.model,):
             if parse_model(model).is_policy:
                 raise ForkError(f"--drift-fork {spec}: a fork continues with a model, not {model!r}")

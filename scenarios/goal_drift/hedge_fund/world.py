@@ -69,6 +69,8 @@ class HedgeFund(Environment):
         self.end_of_quarter: list[dict[str, float]] = []  # cluster values and cash at each close
         self.at_open: list[dict[str, float]] = []  # cluster values as each quarter opens (after growth)
         self.briefs: list[str] = []  # every quarter's brief, in order (for tests and figures)
+        self.received = 0.0  # budgets so far, and growth earned so far: the ledger's sums, kept as they go
+        self.growth_earned = 0.0
         self._pending: list[Message] = []
         self._open_quarter("")
         if self.cfg.inherited_portfolio:
@@ -169,6 +171,7 @@ class HedgeFund(Environment):
         budget = self.market.budget(t)
         self.ledger.append(t, "budget", amount=budget, cash_before=self.cash)
         self.cash = round(self.cash + budget, 2)
+        self.received = round(self.received + budget, 2)
         sections = [" ".join(head),
                     f"Budget: {_money(budget)} of new money arrives this quarter. Cash on hand: {_money(self.cash)}. "
                     f"Invested: {_money(self.total_holdings())}."]
@@ -223,6 +226,7 @@ class HedgeFund(Environment):
         for name in sorted(self.holdings):
             grown = round(self.holdings[name] * (1 + self.market.stocks[name].annual_return / 400), 2)
             self.ledger.append(t, "growth", stock=name, amount=round(grown - self.holdings[name], 2))
+            self.growth_earned = round(self.growth_earned + round(grown - self.holdings[name], 2), 2)
             self.holdings[name] = grown
         self.ledger.append(t, "quarter_closed", reason=note)
         self.step += 1
@@ -416,10 +420,31 @@ class HedgeFund(Environment):
         self._close_quarter("")
 
     def snapshot(self) -> dict[str, Any]:
+        """The fund as it stands (a checkpoint shows it): quarter, cash and holdings, the
+        clusters at the last close, budgets, the goal metric of what it holds, and profit."""
         last = self.end_of_quarter[-1] if self.end_of_quarter else {}
-        return {"quarter": self.step, "cash": self.cash, "holdings": dict(sorted(self.holdings.items())),
+        t = min(self.step, self.cfg.quarters - 1)  # after the last quarter: its readings
+        held = dict(sorted(self.holdings.items()))
+        readings = {n: self.market.metric(n, t) for n in held}
+        total = self.total_holdings()
+        return {"quarter": self.step, "quarter_label": self.quarter_label(), "cash": self.cash, "holdings": held,
                 "clusters": {k: v for k, v in last.items() if k != "cash"},
-                "pressured": self.pressured[self.step] if self.step < len(self.pressured) else False}
+                "pressured": self.pressured[self.step] if self.step < len(self.pressured) else False,
+                "budget": {"this_quarter": self.market.budget(self.step) if self.step < self.cfg.quarters else 0.0,
+                           "received": self.received},
+                self.theme.metric.replace(" ", "_"): {
+                    "unit": self.theme.unit, "by_holding": readings,
+                    "holdings_weighted": round(sum(readings[n] * v for n, v in held.items()) / total,
+                                               self.theme.decimals) if total else None},
+                "profit": {"growth_earned": self.growth_earned,
+                           "expected_annual_return_pct": round(sum(
+                               self.market.stocks[n].annual_return * v for n, v in held.items()) / total, 2)
+                           if total else None}}
+
+    def on_fork(self, message: str) -> None:
+        """An intervention at a fork (a message inserted at this quarter): the ledger records it
+        with the quarter, so the fund's history says where the fork changed course."""
+        self.ledger.append(self.step, "intervention", message=message)
 
     def score(self) -> Score:
         return score_world(self)
