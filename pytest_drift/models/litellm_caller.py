@@ -11,13 +11,14 @@ from typing import Any
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
 from .fast_replay import replayed
 from .litellm_import import completion, litellm_module  # noqa: F401 - litellm_module re-exported
+from .prices import Price, call_cost
 from .providers import OPENAI_CHAT, Provider, provider_of
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .recorded import settings_change
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
 from .request import RequestPlan
 from .router import played_count, replaying
-from .usage import CallEvent, record_call, usage_of
+from .usage import CallEvent, Usage, record_call, usage_of
 from .wire import call_fields, echo_of, reply_reasoning
 
 REQUEST_TIMEOUT = 120.0
@@ -78,6 +79,7 @@ class LiteLLMCaller:
     max_in_flight: int | None = None  # the endpoint's own cap on requests in flight (else the run's concurrency)
     # sampling, output cap, reasoning, seed: what this model accepts (models.request; default: seed only)
     plan: RequestPlan = field(default_factory=lambda: RequestPlan(""))
+    price: Price | None = None  # a configured price (USD per million tokens) over litellm's table
 
     def request_kwargs(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model, "messages": wire_messages(messages), "tools": tools,
@@ -109,7 +111,7 @@ class LiteLLMCaller:
         if replay:
             response = replayed(kwargs)  # the recorded answer without litellm's HTTP stack, where sound
             if response is not None:
-                record_call(CallEvent(usage_of(response), 0, 0, 0.0, live=False))
+                record_call(CallEvent(self._usage(response), 0, 0, 0.0, live=False))
                 return response
         # a resumed episode records, yet plays its journal's answers: those reached no provider
         live = lambda: not (replay or played_count() > played)  # noqa: E731
@@ -125,9 +127,16 @@ class LiteLLMCaller:
             a = getattr(exc, "attempts", None) or Attempts()
             record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
             raise self._error(exc, a.retries) from None
-        record_call(CallEvent(usage_of(response), attempts.retries, attempts.rate_limit_waits, attempts.waited_s,
+        record_call(CallEvent(self._usage(response), attempts.retries, attempts.rate_limit_waits, attempts.waited_s,
                               live=live()))
         return response
+
+    def _usage(self, response: Any) -> Usage:
+        """The response's usage, priced as `prices.call_cost` says (unpriced: None, never 0)."""
+        usage = usage_of(response)
+        usage.cost_usd = call_cost(self.model, self.price, usage.prompt_tokens, usage.completion_tokens,
+                                   usage.cost_usd, response)
+        return usage
 
     def _error(self, exc: BaseException, retries: int) -> Exception:
         miss = find_cassette_miss(exc)

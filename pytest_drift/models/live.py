@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .ids import ModelId
 from .litellm_caller import LiteLLMCaller
+from .prices import Price
 from .providers import key_env
 from .request import Decoding, RequestPlan, plan_request
 
@@ -29,7 +30,8 @@ def _needs_key(model_name: str, api_base: str | None, record_mode: str) -> bool:
 
 
 def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, api_base: str | None = None,
-                decoding: Decoding = Decoding(), defaults: tuple[float | None, int] | None = None) -> LiteLLMCaller:
+                decoding: Decoding = Decoding(), defaults: tuple[float | None, int] | None = None,
+                price: Price | None = None) -> LiteLLMCaller:
     """The caller of a hosted model or of the embedded local server (started only when recording)."""
     plan = request_plan(model, decoding, defaults)
     name = plan.called
@@ -39,5 +41,5 @@ def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, 
         name, api_base = local_endpoint(model.text, record_mode)
     return LiteLLMCaller(model=name, seed=seed, plan=plan, api_base=api_base,
                          api_key=REPLAY_KEY if _needs_key(name, api_base, record_mode) else None,
-                         cassette=str(cassette),
+                         cassette=str(cassette), price=price,
                          max_in_flight=1 if model.is_local else None)  # llama.cpp serves one at a time
