@@ -192,7 +192,7 @@ def _check_summary(m: _Model, d: Decoding, label: str) -> None:
         raise RequestError(f"{label}: reasoning summaries exist only for OpenAI reasoning models (through the "
                            f"Responses API); {m.provider}/{m.name} is {m.record.family}: drop "
                            "--drift-reasoning-summary / reasoning_summary for it")
-    if m.reasons is False:
+    if m.known and not m.reasons:
         raise RequestError(f"{label}: litellm knows {m.provider}/{m.name} as a model without reasoning, so it has no "
                            "reasoning summary; drop --drift-reasoning-summary / reasoning_summary for it")
     if d.thinking_tokens is not None:
