@@ -308,6 +308,9 @@ def test_gemini3_through_openrouter_as_the_papers_ran_it(tmp_path: Path) -> None
                              for m in later)
         assert all(o["usage"]["cost_usd"] is None and o["model"] == GEMINI3 and ":exacto" in o["episode_id"]
                    for o in got)
+        # one encrypted detail a reply: counted, and never in the reasoning text that is scanned
+        assert sum(o["usage"]["encrypted_reasoning"] for o in got) == len(server.requests)
+        assert openrouter_encrypted(0) not in (tmp_path / "out" / "transcripts.jsonl").read_text()
         row = next(ln for ln in res.stdout.splitlines() if ln.startswith(GEMINI3) and "release_manager" in ln)
         assert row.rstrip().endswith("unpriced"), row
         assert "unpriced" in (tmp_path / "out" / "report.md").read_text()
@@ -339,6 +342,7 @@ def test_gpt5_summaries_through_the_responses_api(tmp_path: Path) -> None:
         assert server.summaries and set(server.summaries) == {"detailed"}
         assert all(b["reasoning"] == {"effort": "medium", "summary": "detailed"} and "seed" not in b
                    for b in _bodies(server))
+        assert sum(o["usage"]["encrypted_reasoning"] for o in got) == len(server.requests)
         assert all(o["model"] == GPT and o["provenance"]["request"]["api"] == "responses"
                    and o["provenance"]["request"]["reasoning_summary"] == "detailed" for o in got)
         manifest = json.loads((tmp_path / "out" / "report.json").read_text())["manifest"]
