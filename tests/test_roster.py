@@ -117,6 +117,18 @@ def test_a_responses_exchange_reads_back_as_a_conversation() -> None:
     assert got[4] == {"role": "assistant", "content": "Done.", "_drift_reasoning": "second"}
 
 
+def test_an_openrouter_exchange_reads_back_with_its_reasoning() -> None:
+    request = {"model": "google/gemini-3-flash-preview:exacto", "tools": TOOLS, "messages": [
+        *START, {"role": "assistant", "content": "Calling run_tests.", "reasoning_details": DETAILS,
+                 "tool_calls": [{"id": "tool_1", "type": "function", "function": {"name": "run_tests", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "tool_1", "content": "ok"}]}
+    response = {"choices": [{"message": {"role": "assistant", "content": "Done.", "reasoning": "all green",
+                                         "reasoning_details": [DETAILS[1]]}}]}
+    got = canonical_messages(request_messages(request) + reply_messages(response))
+    assert [m.get("_drift_reasoning") for m in got if m["role"] == "assistant"] == ["weighing it", "all green"]
+    assert all("reasoning_details" not in m for m in got)  # provider fields never carry over
+
+
 def test_cassette_folders_are_valid_on_every_os_and_reversible() -> None:
     slug = model_slug(GEMINI3)
     assert slug == "openrouter__google__gemini-3-flash-preview%3Aexacto"
@@ -231,7 +243,11 @@ def test_openrouter_refuses_a_turn_that_lost_its_reasoning_details(litellm: Any)
             _turn(litellm, GEMINI3, s.url, [*START, {**_bare(m), "reasoning_details": forged}, result],
                   reasoning_effort="medium")
         assert echo["reasoning_details"][1]["data"] == openrouter_encrypted(0)
-    assert [r["status"] for r in s.requests] == [200, 200, 400, 400, 400]
+        # a thinking budget goes as OpenRouter's unified reasoning parameter, which litellm passes on
+        budget = plan_request(GEMINI3, Decoding(thinking_tokens=2048)).params["reasoning"]
+        assert to_reply(_turn(litellm, GEMINI3, s.url, START, reasoning=budget), P.OPENROUTER).reasoning
+        assert s.requests[-1]["body"]["reasoning"] == {"max_tokens": 2048}
+    assert [r["status"] for r in s.requests] == [200, 200, 400, 400, 400, 200]
     assert first.usage.completion_tokens_details.reasoning_tokens == s.reported[0]["completion_tokens_details"][
         "reasoning_tokens"] == 10
 
