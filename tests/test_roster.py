@@ -428,3 +428,23 @@ def test_ready_names_what_is_wrong_before_any_call(capsys: pytest.CaptureFixture
     assert "OPENROUTER_API_KEY is not set" in capsys.readouterr().err
     with ResponsesServer() as server:  # a refused echo is named with its call
         assert main(["ready", GPT, "--api-base", server.url, "--reasoning-summary", "detailed"]) == 0
+
+
+@pytest.mark.parametrize("models, flags, message", [
+    ({}, ["--model", "anthropic/claude-sonnet-4-5", "--drift-reasoning-summary", "detailed"],
+     "only for OpenAI reasoning models"),
+    ({"openai/gpt-4o-mini": {"reasoning_summary": "detailed"}}, ["--model", "openai/gpt-4o-mini"], "without reasoning"),
+    ({GPT: {"api_base": "localhost:80"}}, ["--model", GPT], "expected an http\\(s\\) URL"),
+    ({GPT: {"output_per_mtok": -2, "input_per_mtok": 1}}, ["--model", GPT], "must be >= 0"),
+    ({GPT: {"reasoning_summery": "auto"}}, ["--model", GPT], "unknown key"),
+])
+def test_bad_roster_settings_stop_a_run_before_any_call(tmp_path: Path, models: dict[str, Any], flags: list[str],
+                                                        message: str) -> None:
+    if models:
+        (tmp_path / "m.yaml").write_text(yaml.safe_dump({"models": models}))
+        flags = [*flags, "--drift-config", str(tmp_path / "m.yaml")]
+    with OpenRouterServer() as server:  # never reached
+        res = run_evals(tmp_path, *flags, "--drift-api-base", server.url, "--record-mode", "once",
+                        select="release_manager and default")
+    assert res.returncode == pytest.ExitCode.USAGE_ERROR and not server.requests
+    assert re.search(message, res.stdout + res.stderr), res.stderr[-1000:]
