@@ -426,8 +426,23 @@ def test_ready_names_what_is_wrong_before_any_call(capsys: pytest.CaptureFixture
     assert "only for OpenAI reasoning models" in err[0]
     assert main(["ready", GEMINI3]) == 1
     assert "OPENROUTER_API_KEY is not set" in capsys.readouterr().err
-    with ResponsesServer() as server:  # a refused echo is named with its call
-        assert main(["ready", GPT, "--api-base", server.url, "--reasoning-summary", "detailed"]) == 0
+
+def test_ready_takes_each_models_settings_from_a_config(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_drift.cli.main import main
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    with ResponsesServer() as responses, ThinkingModeServer() as thinking:
+        config = tmp_path / "m.yaml"
+        config.write_text(yaml.safe_dump({"models": {
+            GPT: {"reasoning_effort": "low", "reasoning_summary": "detailed", "api_base": responses.url},
+            DEEPSEEK: {"reasoning_effort": "medium", "api_base": thinking.url}}}))
+        assert main(["ready", GPT, DEEPSEEK, "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert '"model": "openai/responses/gpt-5"' in out and "echo ['reasoning_items']" in out
+    assert "echo ['reasoning_content']" in out and out.count("ready; cost $") == 2
+    assert responses.summaries == ["detailed", "detailed"] and [r["status"] for r in thinking.requests] == [200, 200]
 
 
 @pytest.mark.parametrize("models, flags, message", [
