@@ -120,7 +120,8 @@ def test_a_responses_exchange_reads_back_as_a_conversation() -> None:
 def test_an_openrouter_exchange_reads_back_with_its_reasoning() -> None:
     request = {"model": "google/gemini-3-flash-preview:exacto", "tools": TOOLS, "messages": [
         *START, {"role": "assistant", "content": "Calling run_tests.", "reasoning_details": DETAILS,
-                 "tool_calls": [{"id": "tool_1", "type": "function", "function": {"name": "run_tests", "arguments": "{}"}}]},
+                 "tool_calls": [{"id": "tool_1", "type": "function",
+                                 "function": {"name": "run_tests", "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": "tool_1", "content": "ok"}]}
     response = {"choices": [{"message": {"role": "assistant", "content": "Done.", "reasoning": "all green",
                                          "reasoning_details": [DETAILS[1]]}}]}

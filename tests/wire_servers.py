@@ -628,8 +628,8 @@ def openrouter_details(step: Step, encrypted: bool = True) -> list[dict[str, Any
     details: list[dict[str, Any]] = [{"type": "reasoning.text", "text": step.reasoning, "format": "anthropic-claude-v1",
                                       "index": 0, "signature": openrouter_signature(step.reasoning)}]
     if encrypted:
-        details.append({"type": "reasoning.encrypted", "data": openrouter_encrypted(step.n), "format": "google-gemini-v1",
-                        "index": 1})
+        details.append({"type": "reasoning.encrypted", "data": openrouter_encrypted(step.n),
+                        "format": "google-gemini-v1", "index": 1})
     return details
 
 
