@@ -25,7 +25,7 @@ import os
 from typing import Any, Callable
 
 from ..router import current_cassette
-from . import anthropic, openai_chat
+from . import anthropic, http_handler, openai_chat
 from .base import Built, split
 
 OFF_ENV = "PYTEST_DRIFT_FULL_REPLAY"
@@ -34,6 +34,7 @@ OFF_ENV = "PYTEST_DRIFT_FULL_REPLAY"
 CONVERTERS: dict[str, Callable[[str, str, dict[str, Any]], Built | None]] = {
     "openai": openai_chat.build,
     "anthropic": anthropic.build,
+    "openrouter": http_handler.openrouter,
 }
 
 

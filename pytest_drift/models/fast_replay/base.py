@@ -58,7 +58,7 @@ def optional_params(provider: str, name: str, kwargs: dict[str, Any]) -> dict[st
 def _optional_params(provider: str, name: str, key: str, max_retries: Any) -> dict[str, Any]:
     from litellm.utils import get_optional_params
 
-    return dict(get_optional_params(model=name, custom_llm_provider=provider, max_retries=max_retries,
+    return dict(get_optional_params(model=name, custom_llm_provider=provider, max_retries=max_retries, stream=None,
                                     **json.loads(key)))
 
 
@@ -84,14 +84,16 @@ def model_response(provider: str) -> Any:
 
 def price(response: Any, provider: str, name: str, params: dict[str, Any]) -> Any:
     """Set the reply's `response_cost` as litellm's logging does (`response_cost_calculator`
-    with the model as given and the provider), None where litellm's table has no price."""
-    cost = None
-    if priced(provider, name):
-        from litellm.cost_calculator import response_cost_calculator
+    with the model as given and the provider: a provider-reported cost, e.g. OpenRouter's,
+    or litellm's table), None where it has no price."""
+    from litellm.cost_calculator import response_cost_calculator
 
+    try:
         cost = response_cost_calculator(response_object=response, model=f"{provider}/{name}",
                                         custom_llm_provider=provider, call_type="completion",
                                         optional_params=params, litellm_model_name=f"{provider}/{name}")
+    except Exception:  # noqa: BLE001 - litellm's logging, too, leaves a model it cannot price at None
+        cost = None
     response._hidden_params["response_cost"] = cost
     return response
 

@@ -30,7 +30,7 @@ def build(provider: str, name: str, kwargs: dict[str, Any]) -> Built | None:
     if set(kwargs) - CLIENT_FIELDS <= set(PLAIN_FIELDS) and not priced(provider, name) and not _known(name):
         body = {k: kwargs[k] for k in PLAIN_FIELDS if k in kwargs}
         body["model"], body["messages"] = name, [_without_nones(m) for m in kwargs["messages"]]
-        return Built(url, dumps(body), lambda raw: _convert(raw, provider, name, {}))
+        return Built(url, dumps(body), lambda raw: _convert(raw, provider, name, None))
     params = optional_params(provider, name, kwargs)
     for key in ("stream", "stream_options", "max_retries"):  # the handler's, never the body's
         params.pop(key, None)
@@ -66,7 +66,9 @@ def _without_nones(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if v is not None}
 
 
-def _convert(raw: bytes, provider: str, name: str, params: dict[str, Any]) -> Any | None:
+def _convert(raw: bytes, provider: str, name: str, params: dict[str, Any] | None) -> Any | None:
+    """litellm's ModelResponse for the recorded body; `params` None: a model litellm neither
+    knows nor prices, whose cost its logging leaves at None."""
     from litellm.litellm_core_utils.llm_response_utils.convert_dict_to_response import (
         convert_to_model_response_object,
     )
@@ -77,4 +79,7 @@ def _convert(raw: bytes, provider: str, name: str, params: dict[str, Any]) -> An
     data = _config(name).transform_parsed_response_dict(data)
     response = convert_to_model_response_object(response_object=data, model_response_object=model_response(provider),
                                                  _response_headers={"content-type": "application/json"})
+    if params is None:
+        response._hidden_params["response_cost"] = None
+        return response
     return price(response, provider, name, params)
