@@ -25,7 +25,7 @@ import os
 from typing import Any, Callable
 
 from ..router import current_cassette
-from . import anthropic, http_handler, openai_chat
+from . import anthropic, gemini, http_handler, openai_chat
 from .base import Built, split
 
 OFF_ENV = "PYTEST_DRIFT_FULL_REPLAY"
@@ -35,6 +35,7 @@ CONVERTERS: dict[str, Callable[[str, str, dict[str, Any]], Built | None]] = {
     "openai": openai_chat.build,
     "anthropic": anthropic.build,
     "openrouter": http_handler.openrouter,
+    "gemini": gemini.build,
 }
 
 

@@ -10,7 +10,7 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from .base import Built, QuietLogging, dumps, http_response, model_response, optional_params, price
+from .base import ENCODING, Built, QuietLogging, dumps, http_response, model_response, optional_params, price
 
 ANTHROPIC_BASE = "https://api.anthropic.com/v1/messages"
 
@@ -50,13 +50,8 @@ def build(provider: str, name: str, kwargs: dict[str, Any]) -> Built | None:
         response = config.transform_response(
             model=name, raw_response=http_response(url, raw), model_response=model_response(provider),
             logging_obj=QuietLogging(), api_key=kwargs.get("api_key"), request_data=data, messages=messages,
-            optional_params=params, litellm_params={}, encoding=_encoding(), json_mode=json_mode)
+            optional_params=params, litellm_params={}, encoding=ENCODING, json_mode=json_mode)
         return price(response, provider, name, params)
 
     return Built(url, dumps(data), convert)
 
-
-def _encoding() -> Any:
-    from litellm.main import _get_encoding
-
-    return _get_encoding()

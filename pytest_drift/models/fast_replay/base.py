@@ -107,10 +107,31 @@ def http_response(url: str, raw: bytes) -> Any:
 
 
 class QuietLogging:
-    """What litellm's transformations call on the logging object: nothing to log in a replay."""
+    """What litellm's transformations read and call on the logging object: the call's optional
+    and litellm params (`completion` gives it the same; Gemini's converter reads them), and
+    logging hooks with nothing to log in a replay."""
+
+    def __init__(self, optional_params: dict[str, Any] | None = None) -> None:
+        self.optional_params = optional_params if optional_params is not None else {}
+        self.litellm_params: dict[str, Any] = {}
+        self.model_call_details: dict[str, Any] = {}
 
     def pre_call(self, *args: Any, **kwargs: Any) -> None:
         pass
 
     def post_call(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+class LazyEncoding:
+    """litellm's default tokenizer, loaded at first use: `completion` hands it to every
+    provider's converter, which reads it only to count tokens a reply did not report, and
+    loading it costs ~0.5 s of a replay that never needs it."""
+
+    def __getattr__(self, name: str) -> Any:
+        from litellm.main import _get_encoding
+
+        return getattr(_get_encoding(), name)
+
+
+ENCODING = LazyEncoding()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .base import Built, QuietLogging, dumps, http_response, model_response, optional_params, price
+from .base import ENCODING, Built, QuietLogging, dumps, http_response, model_response, optional_params, price
 
 
 @lru_cache(maxsize=64)
@@ -47,7 +47,7 @@ def build_with(provider: str, name: str, kwargs: dict[str, Any], api_base: str, 
         response = config.transform_response(
             model=name, raw_response=http_response(url, raw), model_response=model_response(provider),
             logging_obj=QuietLogging(), api_key=api_key, request_data=data, messages=messages,
-            optional_params=params, litellm_params={}, encoding=_encoding(), json_mode=json_mode)
+            optional_params=params, litellm_params={}, encoding=ENCODING, json_mode=json_mode)
         return price(response, provider, name, params)
 
     return Built(url, body, convert)
@@ -76,8 +76,3 @@ def _env_overrides() -> bool:
 
     return any(os.environ.get(k) for k in ("OR_SITE_URL", "OR_APP_NAME", "OPENROUTER_API_BASE"))
 
-
-def _encoding() -> Any:
-    from litellm.main import _get_encoding
-
-    return _get_encoding()

@@ -1,0 +1,109 @@
+"""Benchmark (bars/perf-replay-providers): a user's own recordings replay as fast as the
+shipped ones, whatever the provider.
+
+1. Records the same release_manager episodes (4 variants x R repeats; 64 with the default
+   R=16) from loopback servers speaking each provider's wire format, as a user records them:
+     openai/my-model                                     (tests/openai_stub_server.py)
+     openai/gpt-4o-mini, priced                          (tests/openai_stub_server.py)
+     anthropic/claude-sonnet-4-5 --drift-thinking-tokens 16000   (wire_servers.AnthropicServer)
+     openrouter/anthropic/claude-sonnet-4.5 --drift-reasoning-effort low  (an OpenRouter-format server)
+2. Replays each as whole processes, `pytest evals -k release_manager --record-mode=none ...`,
+   N rounds; in each round openai/my-model first, then every other model, so each ratio is
+   paired against a run of the same moment. With --full the other models replay with
+   PYTEST_DRIFT_FULL_REPLAY=1 (litellm's full path, how they replayed before the per-provider
+   fast path); openai/my-model always takes its fast path, as it did before.
+3. Prints per model: the median wall time and the median of the per-round ratios to
+   openai/my-model (target <= 1.15 x).
+
+Usage: python bench/replay_providers.py [--repeats R] [--rounds N] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from fast_replay_servers import OpenRouterServer  # noqa: E402
+from openai_stub_server import StubServer  # noqa: E402
+from wire_servers import AnthropicServer  # noqa: E402
+
+BASE = "openai/my-model"
+# (model, its server, extra flags: the same on recording and replay)
+MODELS = [(BASE, StubServer, []),
+          ("openai/gpt-4o-mini", StubServer, []),
+          ("anthropic/claude-sonnet-4-5", AnthropicServer, ["--drift-thinking-tokens", "16000"]),
+          ("openrouter/anthropic/claude-sonnet-4.5", OpenRouterServer, ["--drift-reasoning-effort", "low"])]
+TARGET = 1.15
+KEYS = {"OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench", "OPENROUTER_API_KEY": "sk-bench"}
+
+
+def pytest_argv(model: str, flags: list[str], cassettes: Path, repeats: int, *more: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "evals", "-k", "release_manager", "-q", "-p", "no:cacheprovider",
+            "--model", model, "--drift-repeats", str(repeats), "--drift-cassette-dir", str(cassettes), *flags, *more]
+
+
+def run(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):  # 1: some episode failed its check, which is the eval's business
+        raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return wall
+
+
+def record(cassettes: Path, repeats: int) -> None:
+    env = {**os.environ, **KEYS}
+    with ExitStack() as stack:
+        for model, server_kind, flags in MODELS:
+            server = stack.enter_context(server_kind())
+            run(pytest_argv(model, flags, cassettes, repeats, "--record-mode", "once", "--drift-api-base", server.url),
+                env)
+            print(f"recorded {model}", file=sys.stderr)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cassettes = Path(tmp)
+        record(cassettes, ARGS.repeats)
+        calls = sum(len(p.read_text().split("- request:")) - 1 for p in cassettes.rglob("*.yaml"))
+        fast_env = {k: v for k, v in os.environ.items() if k != "PYTEST_DRIFT_FULL_REPLAY"}
+        other_env = {**fast_env, "PYTEST_DRIFT_FULL_REPLAY": "1"} if ARGS.full else fast_env
+        walls: dict[str, list[float]] = {m: [] for m, _, _ in MODELS}
+        ratios: dict[str, list[float]] = {m: [] for m, _, _ in MODELS[1:]}
+        for _ in range(ARGS.rounds):
+            base = run(pytest_argv(BASE, [], cassettes, ARGS.repeats, "--record-mode=none"), fast_env)
+            walls[BASE].append(base)
+            for model, _, flags in MODELS[1:]:
+                wall = run(pytest_argv(model, flags, cassettes, ARGS.repeats, "--record-mode=none"), other_env)
+                walls[model].append(wall)
+                ratios[model].append(wall / base)
+    episodes = 4 * ARGS.repeats
+    print(f"{episodes} release_manager episodes per model, {calls} recorded calls in all; {ARGS.rounds} paired rounds; "
+          f"other models {'on the full path (PYTEST_DRIFT_FULL_REPLAY=1)' if ARGS.full else 'on the fast path'}")
+    print(f"{'model':<62} {'wall (median)':>14} {'x ' + BASE + ' (median, min-max)':>40}")
+    print(f"{BASE:<62} {statistics.median(walls[BASE]):>12.2f} s {'1.00':>40}")
+    for model, _, flags in MODELS[1:]:
+        r = ratios[model]
+        name = " ".join([model, *flags])
+        verdict = "ok" if statistics.median(r) <= TARGET else f"ABOVE {TARGET}"
+        print(f"{name:<62} {statistics.median(walls[model]):>12.2f} s "
+              f"{f'{statistics.median(r):.2f} x ({min(r):.2f}-{max(r):.2f}) {verdict}':>40}")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--full", action="store_true", help="replay the other models on litellm's full path")
+    ARGS = ap.parse_args()
+    main()
