@@ -38,6 +38,8 @@ class Usage(BaseModel):
     total_tokens: int = 0
     cost_usd: float | None = 0.0
     reasoning_tokens: int = 0  # part of completion_tokens: the model's reasoning (thinking) tokens
+    # pieces of reasoning that came encrypted or redacted (counted, never read or scanned)
+    encrypted_reasoning: int = 0
 
 
 class Outcome(BaseModel):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from .errors import DriftError
+from .models.prices import Price
 from .models.request import Decoding
 from .world import Scenario, Variant
 
@@ -120,14 +121,26 @@ def _read_config(p: str) -> dict[str, Any]:
     return data
 
 
-MODEL_KEYS = ("reasoning_effort", "thinking_tokens", "temperature", "max_tokens")
+MODEL_KEYS = ("reasoning_effort", "thinking_tokens", "reasoning_summary", "temperature", "max_tokens", "api_base",
+              "input_per_mtok", "output_per_mtok")
 
 
-def model_decodings(paths: list[str]) -> tuple[tuple[str, Decoding], ...]:
-    """Per-model request settings from the `models:` mapping of --drift-config files, e.g.
-    `models: {openai/gpt-5: {reasoning_effort: medium}, anthropic/claude-sonnet-4-5:
-    {thinking_tokens: 16000}}`; a later file's entry for a model replaces an earlier one's."""
-    out: dict[str, Decoding] = {}
+@dataclass(frozen=True)
+class ModelConfig:
+    """One model's own settings from a --drift-config `models:` entry."""
+
+    decoding: Decoding
+    api_base: str | None = None  # this model's own server (over --drift-api-base)
+    price: Price | None = None  # USD per million tokens, for a model litellm cannot price
+
+
+def model_configs(paths: list[str]) -> tuple[tuple[str, ModelConfig], ...]:
+    """Per-model settings from the `models:` mapping of --drift-config files, e.g.
+    `models: {openai/gpt-5: {reasoning_effort: medium, reasoning_summary: detailed},
+    openrouter/google/gemini-3-flash-preview:exacto: {reasoning_effort: medium, api_base: URL,
+    input_per_mtok: 0.5, output_per_mtok: 3}}`; a later file's entry for a model replaces an
+    earlier one's. Unknown keys, negative prices and an api_base that is not a URL are errors."""
+    out: dict[str, ModelConfig] = {}
     for p in paths:
         models = _read_config(p).get("models")
         if models is None:
@@ -136,14 +149,45 @@ def model_decodings(paths: list[str]) -> tuple[tuple[str, Decoding], ...]:
             raise ParamError(f"--drift-config {p}: 'models' must map model ids to settings")
         for model, given in models.items():
             where = f"--drift-config {p}: models.{model}"
-            if not isinstance(given, dict) or set(given) - set(MODEL_KEYS):
+            if not isinstance(given, dict):
                 raise ParamError(f"{where}: expected a mapping of {', '.join(MODEL_KEYS)}")
-            out[str(model)] = Decoding(
+            extra = sorted(set(given) - set(MODEL_KEYS))
+            if extra:
+                raise ParamError(f"{where}: unknown key(s) {extra}; expected a mapping of {', '.join(MODEL_KEYS)}")
+            decoding = Decoding(
                 temperature=_typed(given, "temperature", float, where),
                 max_tokens=_typed(given, "max_tokens", int, where),
                 reasoning_effort=_typed(given, "reasoning_effort", str, where),
-                thinking_tokens=_typed(given, "thinking_tokens", int, where))
+                thinking_tokens=_typed(given, "thinking_tokens", int, where),
+                reasoning_summary=_typed(given, "reasoning_summary", str, where))
+            out[str(model)] = ModelConfig(decoding, _url(given, where), _price(given, where))
     return tuple(out.items())
+
+
+def model_decodings(paths: list[str]) -> tuple[tuple[str, Decoding], ...]:
+    """The request settings of `model_configs`."""
+    return tuple((model, c.decoding) for model, c in model_configs(paths))
+
+
+def _url(given: dict[str, Any], where: str) -> str | None:
+    from urllib.parse import urlparse
+
+    value = _typed(given, "api_base", str, where)
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ParamError(f"{where}.api_base: expected an http(s) URL such as http://127.0.0.1:8000/v1, got {value!r}")
+    return value
+
+
+def _price(given: dict[str, Any], where: str) -> Price | None:
+    cin, cout = _typed(given, "input_per_mtok", float, where), _typed(given, "output_per_mtok", float, where)
+    if cin is None and cout is None:
+        return None
+    if cin is None or cout is None:
+        raise ParamError(f"{where}: give both input_per_mtok and output_per_mtok (USD per million tokens)")
+    return Price(cin, cout)
 
 
 def _typed(given: dict[str, Any], key: str, kind: type, where: str) -> Any:

@@ -312,7 +312,8 @@ def test_429s_and_500s_are_retried_and_usage_is_what_the_server_reported(evals: 
     rec = outcomes(evals.path / "rec" / "outcomes.jsonl")
     assert sum(o["retries"] for o in rec.values()) == server.counts[429] + server.counts[500]
     for o in rec.values():
-        usage = {k: v for k, v in o["usage"].items() if k not in ("cost_usd", "reasoning_tokens")}
+        usage = {k: v for k, v in o["usage"].items()
+                 if k not in ("cost_usd", "reasoning_tokens", "encrypted_reasoning")}
         assert o["usage"]["reasoning_tokens"] == 0  # a model without reasoning
         assert usage == reported[o["seed"]] and o["usage"]["cost_usd"] is None
     # the recorded failures replay too (in this process): the same retries, the same usage

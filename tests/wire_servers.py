@@ -76,7 +76,24 @@ skip-validator placeholder in place of the signatures; this server refuses the p
 unless `accept_placeholder=True` (the real API accepts it; for gemini-3 model names litellm
 inserts it by itself where a signature is missing).
 
-Run alone: python tests/wire_servers.py {anthropic,openai,gemini}
+OpenRouter: api_base `http://127.0.0.1:PORT/api/v1`. litellm sends `reasoning_effort` as
+given (and a thinking budget as OpenRouter's `reasoning: {"max_tokens": N}` when pytest-drift
+plans it), the model id with its `:exacto` suffix, and `usage: {"include": true}`. The reply's
+`reasoning` becomes `message.reasoning_content`, `reasoning_details` stays in
+`message.provider_specific_fields["reasoning_details"]`; sent back as a top-level
+`reasoning_details` of the assistant message it reaches the server unchanged.
+
+Thinking mode (OpenAI-compatible, e.g. `deepseek/deepseek-reasoner` or
+`hosted_vllm/kimi-k2-thinking`): api_base `http://127.0.0.1:PORT/v1`; litellm passes an
+assistant message's `reasoning_content` through as given.
+
+Responses API (`openai/responses/gpt-5`): api_base `http://127.0.0.1:PORT/v1`; litellm posts to
+`/v1/responses` with `input` items, `reasoning: {effort, summary}` and `max_output_tokens`;
+summaries come back as `message.reasoning_content`, the reasoning items as
+`message.reasoning_items`; sent back in the assistant message, litellm emits each reasoning
+item before its function_call.
+
+Run alone: python tests/wire_servers.py {anthropic,openai,gemini,openrouter,thinking,responses}
 """
 
 from __future__ import annotations
@@ -595,7 +612,289 @@ class GeminiServer(_WireServer):
         return None
 
 
-SERVERS = {"anthropic": AnthropicServer, "openai": OpenAIReasoningServer, "gemini": GeminiServer}
+# -- OpenRouter chat completions (reasoning_details) -----------------------------------------------
+def openrouter_signature(text: str) -> str:
+    """The signature this server puts on a reasoning.text detail: a function of its text."""
+    return base64.b64encode(bytes.fromhex(_digest("openrouter", text))).decode()
+
+
+def openrouter_encrypted(n: int) -> str:
+    """The opaque data of turn n's reasoning.encrypted detail (self-checking, like Gemini 3's thought signature)."""
+    payload = f"turn={n}"
+    return base64.b64encode(f"{payload}|{_digest('or-encrypted', payload)}".encode()).decode()
+
+
+def openrouter_details(step: Step, encrypted: bool = True) -> list[dict[str, Any]]:
+    details: list[dict[str, Any]] = [{"type": "reasoning.text", "text": step.reasoning, "format": "anthropic-claude-v1",
+                                      "index": 0, "signature": openrouter_signature(step.reasoning)}]
+    if encrypted:
+        details.append({"type": "reasoning.encrypted", "data": openrouter_encrypted(step.n), "format": "google-gemini-v1",
+                        "index": 1})
+    return details
+
+
+class OpenRouterServer(_WireServer):
+    """POST /api/v1/chat/completions as OpenRouter answers it for a reasoning model: the reply
+    carries `reasoning` (text) and `reasoning_details` (a reasoning.text detail with its
+    signature, and a reasoning.encrypted one such as Gemini 3's thought signature). Following
+    OpenRouter's preserving-reasoning rule (and Gemini 3's 400), an assistant message that called
+    tools must come back with exactly the reasoning_details it was returned with. Reasoning is
+    on when the request has `reasoning_effort` or a `reasoning` object (unless excluded).
+    `require_reasoning`: refuse requests without a reasoning parameter. `report_cost`: put
+    `usage.cost` in the answer as OpenRouter does (off: the model stays unpriced)."""
+
+    def __init__(self, require_reasoning: bool = False, report_cost: bool = False, encrypted: bool = True) -> None:
+        super().__init__()
+        self.require_reasoning, self.report_cost, self.encrypted = require_reasoning, report_cost, encrypted
+        self.models: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def reasoning_of(self, usage: dict[str, Any]) -> int:
+        return int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
+
+    def error(self, status: int, message: str) -> _Answer:
+        return _Answer(status, {"error": {"code": status, "message": message, "metadata": {"provider_name": "Google"}}})
+
+    @staticmethod
+    def reasoning_asked(body: dict[str, Any]) -> bool:
+        given = body.get("reasoning")
+        if isinstance(given, dict):
+            return not given.get("exclude") and given.get("enabled", True) is not False
+        return body.get("reasoning_effort") not in (None, "none")
+
+    def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> _Answer:
+        if path.split("?")[0] != "/api/v1/chat/completions":
+            return self.error(404, f"No route for {path}; this server answers POST /api/v1/chat/completions.")
+        with self._lock:
+            self.models.append(str(body.get("model")))
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return self.error(400, "messages: must be a non-empty array")
+        thinks = self.reasoning_asked(body)
+        if self.require_reasoning and not thinks:
+            return self.error(400, "This server requires a reasoning parameter (reasoning_effort or reasoning).")
+        problem = self._history_refusal(messages) if thinks else None
+        if problem:
+            return self.error(400, problem)
+        n = sum(1 for m in messages if m.get("role") == "tool")
+        tools = [((t.get("function") or {}).get("name", ""), (t.get("function") or {}).get("parameters") or {})
+                 for t in body.get("tools") or [] if isinstance(t, dict)]
+        step = plan(tools, n)
+        message: dict[str, Any] = {"role": "assistant", "content": step.text, "refusal": None}
+        if thinks:
+            message["reasoning"] = step.reasoning
+            message["reasoning_details"] = openrouter_details(step, self.encrypted)
+        if step.tool:
+            message["tool_calls"] = [{"id": "tool_" + _digest("or-call", str(n), step.tool)[:24], "type": "function",
+                                      "index": 0, "function": {"name": step.tool, "arguments": json.dumps(step.args)}}]
+        prompt = max(1, len(json.dumps(body)) // 4)
+        reasoning = step.reasoning_tokens if thinks else 0
+        completion = reasoning + step.text_tokens
+        usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                                 "total_tokens": prompt + completion,
+                                 "completion_tokens_details": {"reasoning_tokens": reasoning}}
+        if self.report_cost:
+            usage["cost"] = round(1e-6 * (prompt + 4 * completion), 9)
+        return _Answer(200, {"id": "gen-" + _digest("or", json.dumps(body, sort_keys=True))[:24], "provider": "Google",
+                             "object": "chat.completion", "created": 0, "model": body.get("model"),
+                             "choices": [{"index": 0, "message": message, "logprobs": None,
+                                          "finish_reason": "tool_calls" if step.tool else "stop",
+                                          "native_finish_reason": "STOP"}],
+                             "usage": usage}, usage)
+
+    def _history_refusal(self, messages: list[dict[str, Any]]) -> str | None:
+        turn = 0  # the turn an assistant message answered: the tool results before it
+        for i, m in enumerate(messages):
+            if m.get("role") == "tool":
+                turn += 1
+                continue
+            if m.get("role") != "assistant" or not m.get("tool_calls"):
+                continue
+            details = m.get("reasoning_details")
+            if not isinstance(details, list) or not details:
+                return (f"messages[{i}]: Function call is missing a thought_signature in functionCall parts. "
+                        "This is required for tools to work correctly; pass reasoning_details back unchanged "
+                        "with each assistant message.")
+            for j, d in enumerate(details):
+                kind = d.get("type") if isinstance(d, dict) else None
+                if kind == "reasoning.text" and d.get("signature") != openrouter_signature(str(d.get("text", ""))):
+                    return f"messages[{i}].reasoning_details[{j}]: Invalid signature for the reasoning text."
+                if kind == "reasoning.encrypted" and d.get("data") != openrouter_encrypted(turn):
+                    return f"messages[{i}].reasoning_details[{j}]: Corrupted thought signature."
+            if self.encrypted and not any(isinstance(d, dict) and d.get("type") == "reasoning.encrypted"
+                                          for d in details):
+                return (f"messages[{i}]: Function call is missing a thought_signature in functionCall parts "
+                        "(the reasoning.encrypted detail was not passed back).")
+        return None
+
+
+# -- an OpenAI-compatible thinking mode (DeepSeek / Kimi style) -------------------------------------
+class ThinkingModeServer(_WireServer):
+    """POST /v1/chat/completions of an OpenAI-compatible server in thinking mode: every reply
+    carries `reasoning_content`, and within a tool loop each assistant message that called tools
+    must come back with its reasoning_content, unchanged (DeepSeek's thinking mode, Kimi K2
+    thinking); otherwise 400 "The reasoning_content in the thinking mode must be passed back to
+    the API."."""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def reasoning_of(self, usage: dict[str, Any]) -> int:
+        return int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
+
+    def error(self, status: int, message: str) -> _Answer:
+        return _Answer(status, {"error": {"message": message, "type": "invalid_request_error", "param": None,
+                                          "code": "invalid_request_error"}})
+
+    def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> _Answer:
+        if path.split("?")[0] != "/v1/chat/completions":
+            return self.error(404, f"Unknown route {path}.")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return self.error(400, "messages: must be a non-empty array")
+        for i, m in enumerate(messages):
+            if m.get("role") != "assistant" or not m.get("tool_calls"):
+                continue
+            turn = sum(1 for x in messages[:i] if x.get("role") == "tool")
+            tools = [((t.get("function") or {}).get("name", ""), (t.get("function") or {}).get("parameters") or {})
+                     for t in body.get("tools") or [] if isinstance(t, dict)]
+            if m.get("reasoning_content") != plan(tools, turn).reasoning:
+                return self.error(400, f"Error in messages[{i}]: The reasoning_content in the thinking mode must be "
+                                       "passed back to the API.")
+        n = sum(1 for m in messages if m.get("role") == "tool")
+        tools = [((t.get("function") or {}).get("name", ""), (t.get("function") or {}).get("parameters") or {})
+                 for t in body.get("tools") or [] if isinstance(t, dict)]
+        step = plan(tools, n)
+        message: dict[str, Any] = {"role": "assistant", "content": step.text, "reasoning_content": step.reasoning}
+        if step.tool:
+            message["tool_calls"] = [{"id": "call_" + _digest("think", str(n), step.tool)[:24], "type": "function",
+                                      "function": {"name": step.tool, "arguments": json.dumps(step.args)}}]
+        prompt = max(1, len(json.dumps(body)) // 4)
+        completion = step.reasoning_tokens + step.text_tokens
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+                 "completion_tokens_details": {"reasoning_tokens": step.reasoning_tokens}}
+        return _Answer(200, {"id": _digest("think", json.dumps(body, sort_keys=True))[:24],
+                             "object": "chat.completion", "created": 0, "model": body.get("model"),
+                             "choices": [{"index": 0, "message": message,
+                                          "finish_reason": "tool_calls" if step.tool else "stop"}],
+                             "usage": usage}, usage)
+
+
+# -- the OpenAI Responses API ------------------------------------------------------------------------
+_RESPONSES_KEYS = frozenset({
+    "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens",
+    "reasoning", "temperature", "top_p", "store", "include", "metadata", "previous_response_id", "text",
+    "truncation", "user", "service_tier", "stream", "prompt_cache_key", "safety_identifier"})
+SUMMARY_MODES = ("auto", "concise", "detailed")
+
+
+def responses_encrypted(item_id: str) -> str:
+    """The encrypted_content of reasoning item `item_id` (self-checking; never readable text)."""
+    return base64.b64encode(f"{item_id}|{_digest('rs', item_id)}".encode()).decode()
+
+
+def _valid_encrypted(item_id: Any, data: Any) -> bool:
+    return isinstance(item_id, str) and data == responses_encrypted(item_id)
+
+
+class ResponsesServer(_WireServer):
+    """POST /v1/responses as an OpenAI reasoning model answers it. Each answer's output opens
+    with a reasoning item (`rs_…`, its summary when `reasoning.summary` was asked, and
+    encrypted_content), then the message, then a function_call. A function_call item sent back
+    must be preceded (since the previous tool output) by the reasoning item issued with it,
+    else 400 "Item 'fc_…' of type 'function_call' was provided without its required 'reasoning'
+    item". Refused as the real API refuses: unknown fields (`seed`, `max_tokens`), a
+    temperature but 1, an unknown summary mode. `summaries`: the summary setting of each request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summaries: list[str | None] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def reasoning_of(self, usage: dict[str, Any]) -> int:
+        return int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0)
+
+    def error(self, status: int, message: str, param: str | None = None) -> _Answer:
+        return _Answer(status, {"error": {"message": message, "type": "invalid_request_error", "param": param,
+                                          "code": None}})
+
+    def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> _Answer:
+        if path.split("?")[0] != "/v1/responses":
+            return self.error(404, f"Unknown route {path}; this server answers POST /v1/responses.")
+        reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
+        with self._lock:
+            self.summaries.append(reasoning.get("summary"))
+        for key in body:
+            if key not in _RESPONSES_KEYS:
+                return self.error(400, f"Unknown parameter: '{key}'.", key)
+        if "temperature" in body and body["temperature"] not in (None, 1):
+            return self.error(400, "Unsupported parameter: 'temperature' is not supported with this model.",
+                              "temperature")
+        if reasoning.get("summary") not in (None, *SUMMARY_MODES):
+            return self.error(400, f"Invalid value: '{reasoning.get('summary')}'.", "reasoning.summary")
+        items = body.get("input")
+        if not isinstance(items, list) or not items:
+            return self.error(400, "Missing required parameter: 'input'.", "input")
+        problem = self._history_refusal(items)
+        if problem:
+            return self.error(400, problem, "input")
+        n = sum(1 for i in items if isinstance(i, dict) and i.get("type") == "function_call_output")
+        tools = [(t.get("name", ""), t.get("parameters") or {}) for t in body.get("tools") or []
+                 if isinstance(t, dict) and t.get("type") == "function"]
+        step = plan(tools, n)
+        key = _digest("resp", str(n), json.dumps(body.get("tools") or [], sort_keys=True))[:24]
+        rs_id = f"rs_{key}"
+        summary = [{"type": "summary_text", "text": step.reasoning}] if reasoning.get("summary") else []
+        output: list[dict[str, Any]] = [
+            {"id": rs_id, "type": "reasoning", "summary": summary, "encrypted_content": responses_encrypted(rs_id)},
+            {"id": f"msg_{key}", "type": "message", "role": "assistant", "status": "completed",
+             "content": [{"type": "output_text", "text": step.text, "annotations": []}]}]
+        if step.tool:
+            output.append({"id": f"fc_{key}", "type": "function_call", "status": "completed",
+                           "call_id": f"call_{key}", "name": step.tool, "arguments": json.dumps(step.args)})
+        prompt = max(1, len(json.dumps(body)) // 4)
+        out_tokens = step.reasoning_tokens + step.text_tokens
+        usage = {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": out_tokens,
+                 "output_tokens_details": {"reasoning_tokens": step.reasoning_tokens},
+                 "total_tokens": prompt + out_tokens}
+        return _Answer(200, {"id": "resp_" + _digest("response", json.dumps(body, sort_keys=True))[:24],
+                             "object": "response", "created_at": 0, "status": "completed", "error": None,
+                             "incomplete_details": None, "instructions": body.get("instructions"),
+                             "max_output_tokens": body.get("max_output_tokens"), "model": body.get("model"),
+                             "output": output, "parallel_tool_calls": True, "reasoning": reasoning or None,
+                             "store": True, "temperature": 1.0, "text": {"format": {"type": "text"}},
+                             "tool_choice": body.get("tool_choice", "auto"), "tools": body.get("tools") or [],
+                             "top_p": 1.0, "truncation": "disabled", "usage": usage, "metadata": {}}, usage)
+
+    @staticmethod
+    def _history_refusal(items: list[Any]) -> str | None:
+        reasoned = False  # a valid reasoning item since the last tool output or user message
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                return f"input[{i}]: expected an object"
+            kind = item.get("type", "message")
+            if kind == "reasoning":
+                if not _valid_encrypted(item.get("id"), item.get("encrypted_content")):
+                    return f"input[{i}]: the reasoning item {item.get('id')!r} could not be verified."
+                reasoned = True
+            elif kind == "function_call":
+                if not reasoned:
+                    return (f"Item '{item.get('id') or 'fc_' + str(item.get('call_id'))}' of type 'function_call' was "
+                            "provided without its required 'reasoning' item.")
+            elif kind == "function_call_output" or (kind == "message" and item.get("role") == "user"):
+                reasoned = False
+        return None
+
+
+SERVERS = {"anthropic": AnthropicServer, "openai": OpenAIReasoningServer, "gemini": GeminiServer,
+           "openrouter": OpenRouterServer, "thinking": ThinkingModeServer, "responses": ResponsesServer}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

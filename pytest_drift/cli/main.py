@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import export, record, report, scenarios, show
+from . import export, ready, record, report, scenarios, show
 
 DESCRIPTION = ("The `pytest-drift` command: list scenarios, falsify one, record a project's evals, render the "
                "drift report from CI artifacts, compare two runs, print an episode's transcript (or its "
-               "checkpoint at a step), export a run as Inspect AI logs.")
-COMMANDS = (scenarios, report, show, export, record)  # the order of --help
+               "checkpoint at a step), export a run as Inspect AI logs, check models are ready before a paid run.")
+COMMANDS = (scenarios, report, show, export, record, ready)  # the order of --help
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,19 +8,19 @@ same, so a branch-only setting that leaked into the prefix is caught), optionall
 the history (`TRANSFORMS`), adds the messages its own world writes at the branch point (e.g.
 the first brief after it), and continues with its own model and cassette. The prefix may be
 played by another model than the branch (cross-model conditioning); its messages are
-brought to the canonical OpenAI chat format first (`canonical_messages`).
+brought to the canonical OpenAI chat format first (`canonical_messages`, in models.wire beside
+the provider records).
 """
 
 from __future__ import annotations
 
-import json
 import random
 import string
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from ..errors import DriftError
-from ..models.reply import REASONING_KEY
+from ..models.wire import canonical_messages, reasoning_of, text_of  # noqa: F401 - re-exported
 from ..models.usage import Usage
 from ..world import Environment, Message, rng
 from .loop import CLOSE_STEP, EpisodeResult, ExecutedCall, Termination
@@ -81,7 +81,7 @@ TRANSFORMS: dict[str, Callable[[int, random.Random], str]] = {
 def turn_length(message: Message) -> int:
     """Characters of an agent turn: its text plus each tool call's name and arguments."""
     calls = message.get("tool_calls") or []
-    return len(_text(message.get("content"))) + sum(
+    return len(text_of(message.get("content"))) + sum(
         len(c["function"]["name"]) + len(c["function"].get("arguments") or "") for c in calls)
 
 
@@ -104,82 +104,6 @@ def transform_history(messages: list[Message], kind: str, seed: int) -> list[Mes
         else:
             out.append(dict(m))
     return out
-
-
-def _text(content: Any) -> str:
-    if content is None or isinstance(content, str):
-        return content or ""
-    parts = content if isinstance(content, list) else [content]
-    return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in parts
-                   if not isinstance(p, dict) or p.get("type") in (None, "text", "output_text"))
-
-
-def _blocks(content: Any, kind: str) -> list[dict[str, Any]]:
-    return [b for b in content if isinstance(b, dict) and b.get("type") == kind] if isinstance(content, list) else []
-
-
-def reasoning_of(message: Message) -> str | None:
-    """An assistant message's reasoning text in whatever form it came: our own key, an
-    OpenAI-compatible `reasoning_content`, litellm's `thinking_blocks`, or Anthropic
-    `thinking` content blocks (redacted blocks hold no text)."""
-    for key in (REASONING_KEY, "reasoning_content"):
-        text = message.get(key)
-        if isinstance(text, str) and text:
-            return text
-    blocks = [b for b in message.get("thinking_blocks") or [] if isinstance(b, dict) and b.get("type") == "thinking"]
-    blocks = blocks or _blocks(message.get("content"), "thinking")
-    joined = "\n\n".join(b["thinking"] for b in blocks if isinstance(b.get("thinking"), str) and b["thinking"])
-    return joined or None
-
-
-def canonical_messages(messages: list[Message]) -> list[Message]:
-    """OpenAI chat format from OpenAI- or Anthropic-style messages: text content as
-    strings, `tool_use` blocks as `tool_calls`, `tool_result` blocks as `tool` messages,
-    provider-only fields (thinking blocks and their signatures, `reasoning_content`,
-    provider ids and fields) dropped: another model, or another provider, must not be sent
-    them. The reasoning text stays, under our own key (`REASONING_KEY`, never sent), so a
-    transcript still shows it."""
-    out: list[Message] = []
-    for m in messages:
-        role, content = m.get("role"), m.get("content")
-        if role == "assistant":
-            calls = [{"id": c.get("id"), "type": "function",
-                      "function": {"name": c["function"]["name"], "arguments": c["function"].get("arguments") or "{}"}}
-                     for c in m.get("tool_calls") or []]
-            calls += [{"id": b.get("id"), "type": "function",
-                       "function": {"name": b["name"], "arguments": json.dumps(b.get("input") or {}, sort_keys=True)}}
-                      for b in _blocks(content, "tool_use")]
-            msg: Message = {"role": "assistant", "content": _text(content)}
-            if calls:
-                msg["tool_calls"] = calls
-            reasoning = reasoning_of(m)
-            if reasoning:
-                msg[REASONING_KEY] = reasoning
-            out.append(msg)
-        elif role == "user" and _blocks(content, "tool_result"):
-            for b in _blocks(content, "tool_result"):
-                out.append({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": _text(b.get("content"))})
-            rest = _text([b for b in content if not (isinstance(b, dict) and b.get("type") == "tool_result")])
-            if rest:
-                out.append({"role": "user", "content": rest})
-        elif role == "tool":
-            out.append({"role": "tool", "tool_call_id": m.get("tool_call_id"), "content": _text(content)})
-        elif role in ("system", "user", "developer"):
-            out.append({"role": "system" if role == "developer" else role, "content": _text(content)})
-        else:
-            raise ValueError(f"cannot convert a message with role {role!r}")
-    return _renumber(out)
-
-
-def _renumber(messages: list[Message]) -> list[Message]:
-    """Our own call ids (call_0, call_1, ...): provider ids are random and would change request bodies."""
-    ids: dict[str, str] = {}
-    for m in messages:
-        for c in m.get("tool_calls") or []:
-            c["id"] = ids.setdefault(str(c["id"]), f"call_{len(ids)}")
-        if m["role"] == "tool":
-            m["tool_call_id"] = ids.get(str(m["tool_call_id"]), m["tool_call_id"])
-    return messages
 
 
 def merge(prefix: EpisodeResult, branch: EpisodeResult) -> EpisodeResult:

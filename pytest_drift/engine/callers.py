@@ -41,7 +41,8 @@ def _bind(env: Environment, settings: Settings, seed: int, cassette: Path) -> No
         if mid.is_policy:
             raise UnknownModel(f"a world's own agent is 'scripted' or a live model, not {model!r}")
         return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
-                           api_base=settings.api_base, decoding=settings.decoding_for(model)).text
+                           api_base=settings.api_base_for(model), decoding=settings.decoding_for(model),
+                           price=settings.price_for(model)).text
 
     if env.live_models():
         env.bind_models(make)
@@ -62,7 +63,8 @@ def caller_for(model: str, scenario: Scenario, env: Environment, settings: Setti
     if mid.is_policy:
         return PolicyCaller(_policy(mid, scenario), env), ctx
     return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
-                       api_base=settings.api_base, decoding=settings.decoding_for(model)), ctx
+                       api_base=settings.api_base_for(model), decoding=settings.decoding_for(model),
+                       price=settings.price_for(model)), ctx
 
 
 def played_in(ctx: AbstractContextManager[Any], run: Callable[[], EpisodeResult]) -> EpisodeResult:

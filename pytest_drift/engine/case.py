@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..models import ModelId, parse_model
 from ..models.paths import cassette_path
+from ..models.prices import Price
 from ..models.request import Decoding
 from ..world import BranchPoint, Environment, Scenario, Variant, episode_seed, prefix_seed
 from .loop import Limits
@@ -25,12 +26,22 @@ class Settings:
     # models.request); a model's own settings (--drift-config `models:`) override the run's
     decoding: Decoding = field(default_factory=Decoding)
     model_decodings: tuple[tuple[str, Decoding], ...] = ()
+    # a model's own server and price (--drift-config `models:` api_base, input/output_per_mtok)
+    model_api_bases: tuple[tuple[str, str], ...] = ()
+    model_prices: tuple[tuple[str, Price], ...] = ()
     # The options a re-record command must repeat (e.g. "--drift-seed 3"), as the user gave them.
     replay_flags: tuple[str, ...] = ()
 
     def decoding_for(self, model: str) -> Decoding:
         own = dict(self.model_decodings).get(model)
         return self.decoding if own is None else own.over(self.decoding)
+
+    def api_base_for(self, model: str) -> str | None:
+        """The model's own server, else the run's --drift-api-base."""
+        return dict(self.model_api_bases).get(model, self.api_base)
+
+    def price_for(self, model: str) -> Price | None:
+        return dict(self.model_prices).get(model)
 
 
 @dataclass(frozen=True)

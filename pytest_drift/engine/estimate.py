@@ -8,8 +8,9 @@ An estimate, stated with its assumptions (docs/architecture.md, "Preflight"):
   with every expected call, growing by GROWTH_PER_CALL tokens a call (reply and tool result);
 - completion tokens: VISIBLE_PER_CALL a call plus REASONING_SHARE of the reasoning allowance
   (thinking budget, or the effort's room); the cap of every call is the upper bound;
-- money: litellm's price table on those tokens (reasoning is priced as output); a model it
-  cannot price says so instead of counting as free;
+- money: the --drift-config price (`input_per_mtok`, `output_per_mtok`), else litellm's price
+  table on those tokens (reasoning is priced as output; a `:variant` suffix stripped); a model
+  neither prices is named unpriced instead of counting as free (`models.prices`);
 - only what this run pays: a fork at K prices steps K.. (its prefix replays from the source's
   cassette; taken as one call a step, whose history each later call carries), and a resumed
   episode leaves out the calls its journal answers (`once` with no cassette, `new_episodes`).
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..models.live import request_plan
+from ..models.prices import Price
+from ..models.prices import expected_cost as expected_price
 from .case import Case, Settings
 from .fork import ForkCase
 from .loop import message_limit
@@ -56,6 +59,7 @@ class ModelEstimate:
     cost_usd: float | None = 0.0  # None: litellm has no price for the model
     cost_max_usd: float | None = 0.0
     request: dict[str, Any] = field(default_factory=dict)
+    priced_by_config: bool = False  # the price came from --drift-config, not litellm's table
 
     def add(self, e: EpisodeEstimate) -> None:
         self.episodes += 1
@@ -106,15 +110,9 @@ def estimate_episode(case: Case, settings: Settings) -> EpisodeEstimate:
                            calls * per_call_max)
 
 
-def _price(model: str, prompt: int, completion: int) -> float | None:
-    from ..models.litellm_import import litellm_module
-
-    try:
-        cost_in, cost_out = litellm_module().cost_per_token(model=model, prompt_tokens=prompt,
-                                                            completion_tokens=completion)
-    except Exception:  # noqa: BLE001 - litellm raises for a model it cannot price
-        return None
-    return float(cost_in + cost_out)
+def _price(model: str, price: Price | None, prompt: int, completion: int) -> float | None:
+    """The configured price, else litellm's table (suffix stripped); None: unpriced, never $0."""
+    return expected_price(model, price, prompt, completion)
 
 
 def estimate(cases: Iterable[Case], settings: Settings) -> list[ModelEstimate]:
@@ -130,13 +128,15 @@ def estimate(cases: Iterable[Case], settings: Settings) -> list[ModelEstimate]:
         m.add(estimate_episode(case, settings))
     for m in out.values():
         local = m.model.startswith("local/")
-        m.cost_usd = None if local else _price(m.model, m.prompt_tokens, m.completion_tokens)
-        m.cost_max_usd = None if local else _price(m.model, m.prompt_tokens, m.completion_max)
+        price = settings.price_for(m.model)
+        m.priced_by_config = price is not None
+        m.cost_usd = None if local else _price(m.model, price, m.prompt_tokens, m.completion_tokens)
+        m.cost_max_usd = None if local else _price(m.model, price, m.prompt_tokens, m.completion_max)
     return sorted(out.values(), key=lambda m: m.model)
 
 
 def _usd(value: float | None) -> str:
-    return "price unknown" if value is None else f"${value:,.2f}"
+    return "unpriced" if value is None else f"${value:,.2f}"
 
 
 def plan_lines(estimates: list[ModelEstimate]) -> list[str]:
@@ -144,11 +144,14 @@ def plan_lines(estimates: list[ModelEstimate]) -> list[str]:
     lines = []
     for m in estimates:
         req = m.request.get("params", {})
-        asked = ", ".join(f"{k}={v}" for k, v in req.items() if k in ("reasoning_effort", "thinking", "temperature",
-                                                                       "max_tokens"))
+        asked = ", ".join(f"{k}={v}" for k, v in req.items() if k in ("reasoning_effort", "thinking", "reasoning",
+                                                                       "temperature", "max_tokens"))
         lines.append(f"  {m.model}: {m.episodes} episodes, {m.calls:,} calls expected (at most {m.calls_max:,}); tokens "
                      f"{m.prompt_tokens:,} in + {m.completion_tokens:,} out ({m.reasoning_tokens:,} reasoning); "
-                     f"expected cost {_usd(m.cost_usd)} (every reply at its cap: {_usd(m.cost_max_usd)})"
+                     + (f"expected cost {_usd(m.cost_usd)} (every reply at its cap: {_usd(m.cost_max_usd)})"
+                        + (" at the --drift-config price" if m.priced_by_config else "")
+                        if m.cost_usd is not None else "unpriced: litellm has no price for it (give input_per_mtok / "
+                        "output_per_mtok in --drift-config models:)")
                      + (f"; sends {asked}" if asked else ""))
         lines += [f"    changed: {c}" for c in m.request.get("changes", [])]
     known = [m.cost_usd for m in estimates if m.cost_usd is not None]
@@ -157,6 +160,11 @@ def plan_lines(estimates: list[ModelEstimate]) -> list[str]:
     lines.append(f"  total: {sum(m.episodes for m in estimates)} episodes, at most "
                  f"{sum(m.calls_max for m in estimates):,} calls, {total}")
     return lines
+
+
+def unpriced(estimates: list[ModelEstimate]) -> list[str]:
+    """The models whose cost neither the config nor litellm's table gives."""
+    return [m.model for m in estimates if m.cost_usd is None]
 
 
 def expected_cost(estimates: list[ModelEstimate]) -> float:

@@ -48,7 +48,8 @@ def judge_fields(fields: dict[str, Any], settings: Settings, seed: int, cassette
     # keeps its own settings from --drift-config; a temperature it refuses is not sent)
     own = dict(settings.model_decodings).get(settings.judge, Decoding())
     caller = live_caller(parse_model(settings.judge), seed=seed, cassette=path, record_mode=settings.record_mode,
-                         api_base=settings.api_base, decoding=own, defaults=(LOCAL_TEMPERATURE, LOCAL_MAX_TOKENS))
+                         api_base=settings.api_base_for(settings.judge), decoding=own,
+                         defaults=(LOCAL_TEMPERATURE, LOCAL_MAX_TOKENS), price=settings.price_for(settings.judge))
     texts = fields.get("goal_texts", {})
     from ..models.cassettes import use_cassette  # vcrpy only when a judge is asked for
 

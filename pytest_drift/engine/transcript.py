@@ -7,15 +7,14 @@ ran, in order, so the k-th tool result that was not skipped belongs to the k-th 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..models.recorded import last_exchange
+from ..models.wire import canonical_messages, reasoning_of, reply_messages, request_messages
 from ..outcome import Outcome, TraceEntry
 from ..records import TestRecord, ToolCallRecord, Transcript, TranscriptMessage, evidence_of, read_transcript_lines
 from ..world import Message
-from .branching import canonical_messages, reasoning_of
 from .loop import SKIPPED_NOTE
 from .play import Played
 
@@ -134,38 +133,12 @@ def transcript_from_cassette(outcome: Outcome, root: Path = Path(".")) -> Transc
                              note=f"{name} holds no request with tools")
     request, response = exchange
     try:
-        messages = canonical_messages(_request_messages(request) + _reply(response))
+        messages = canonical_messages(request_messages(request) + reply_messages(response))
     except (ValueError, KeyError, TypeError) as exc:
         return transcript_of(outcome, [], source="cassette", note=f"{name}: conversation not readable ({exc})")
     note = f"rebuilt from {name}; the results of the last reply's calls are not recorded there"
     error = outcome.label_reason if outcome.label_status != "ok" else str(outcome.provenance.get("error", ""))
     return transcript_of(outcome, messages, source="cassette", error=error, note=note)
-
-
-def _request_messages(body: dict[str, Any]) -> list[Message]:
-    messages = list(body.get("messages") or [])
-    system = body.get("system")  # Anthropic's wire format keeps the system prompt apart
-    if system:
-        messages.insert(0, {"role": "system", "content": _text(system)})
-    return messages
-
-
-def _reply(body: dict[str, Any]) -> list[Message]:
-    """The assistant message of a recorded response (OpenAI chat or Anthropic messages), its
-    reasoning with it (`reasoning_content`, or Anthropic's thinking blocks in the content):
-    `canonical_messages` keeps the text and drops the rest."""
-    choices = body.get("choices")
-    if choices:
-        message = dict(choices[0].get("message") or {})
-        message["role"] = "assistant"
-        message["tool_calls"] = [c for c in message.get("tool_calls") or [] if c.get("function")]
-        for c in message["tool_calls"]:  # arguments may arrive as an object
-            if not isinstance(c["function"].get("arguments"), str):
-                c["function"]["arguments"] = json.dumps(c["function"].get("arguments") or {}, sort_keys=True)
-        return [{k: v for k, v in message.items() if k in ("role", "content", "tool_calls", "reasoning_content")}]
-    if body.get("type") == "message" and isinstance(body.get("content"), list):
-        return [{"role": "assistant", "content": body["content"]}]
-    return []
 
 
 def collect_transcripts(records: list[TestRecord], sources: list[Path],

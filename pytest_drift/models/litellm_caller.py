@@ -11,12 +11,15 @@ from typing import Any
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
 from .fast_replay import replayed
 from .litellm_import import completion, litellm_module  # noqa: F401 - litellm_module re-exported
+from .prices import Price, call_cost
+from .providers import OPENAI_CHAT, Provider, provider_of
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .recorded import settings_change
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
 from .request import RequestPlan
 from .router import played_count, replaying
-from .usage import CallEvent, record_call, usage_of
+from .usage import CallEvent, Usage, record_call, usage_of
+from .wire import call_fields, echo_of, reply_reasoning
 
 REQUEST_TIMEOUT = 120.0
 _TRANSIENT = ("RateLimitError", "InternalServerError", "ServiceUnavailableError", "Timeout",
@@ -40,51 +43,10 @@ def find_cassette_miss(exc: BaseException) -> BaseException | None:
     return None
 
 
-def _plain(value: Any) -> Any:
-    """A provider field as plain JSON data (litellm hands pydantic objects or TypedDicts)."""
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        value = dump(exclude_none=True)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _reasoning_of(message: Any, blocks: list[dict[str, Any]]) -> str | None:
-    """The reasoning text of a reply: litellm's `reasoning_content`, else the thinking blocks' text."""
-    text = getattr(message, "reasoning_content", None)
-    if isinstance(text, str) and text:
-        return text
-    joined = "\n\n".join(b["thinking"] for b in blocks if b.get("type") == "thinking" and isinstance(b.get("thinking"), str))
-    return joined or None
-
-
-def _echo_of(message: Any, blocks: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the provider needs back with this turn: Anthropic's thinking and redacted_thinking
-    blocks (signatures included), Gemini's message-level thought signatures. Reasoning text
-    itself never goes back (OpenAI-style APIs refuse it or ignore it)."""
-    echo: dict[str, Any] = {}
-    if blocks:
-        echo["thinking_blocks"] = blocks
-    fields = _plain(getattr(message, "provider_specific_fields", None))
-    if isinstance(fields, dict) and fields.get("thought_signatures"):
-        echo["provider_specific_fields"] = {"thought_signatures": fields["thought_signatures"]}
-    return echo
-
-
-def _call_fields(tc: Any) -> dict[str, Any] | None:
-    fields = _plain(getattr(tc, "provider_specific_fields", None))
-    if not (isinstance(fields, dict) and fields):
-        fields = _plain(getattr(getattr(tc, "function", None), "provider_specific_fields", None))
-    return fields if isinstance(fields, dict) and fields else None
-
-
-def to_reply(response: Any) -> ModelReply:
+def to_reply(response: Any, provider: Provider = OPENAI_CHAT) -> ModelReply:
     """Normalise a litellm ModelResponse; tolerate anything a provider might send. Reasoning
-    is kept apart from the text, and what must go back to the provider with the turn is kept
-    as sent (`ModelReply.echo`, a call's `provider_fields`)."""
+    is kept apart from the text, and what must go back to the provider with the turn (the
+    provider record's echo rule) is kept as sent (`ModelReply.echo`, a call's `provider_fields`)."""
     choices = getattr(response, "choices", None) or []
     message = getattr(choices[0], "message", None) if choices else None
     if message is None:
@@ -96,15 +58,13 @@ def to_reply(response: Any) -> ModelReply:
         arguments = getattr(fn, "arguments", None)
         calls.append(ModelToolCall(name=str(name), arguments=arguments if isinstance(arguments, str) else
                                    (_dumps(arguments) if arguments is not None else None),
-                                   provider_fields=_call_fields(tc)))
-    raw_blocks = _plain(getattr(message, "thinking_blocks", None)) or []
-    blocks = [b for b in raw_blocks if isinstance(b, dict)]
-    reasoning = _reasoning_of(message, blocks)
+                                   provider_fields=call_fields(provider, tc)))
+    reasoning = reply_reasoning(message)
     content = getattr(message, "content", None)
     if not calls and not content:
         return ModelReply(content=None, empty=True, reasoning=reasoning)
     return ModelReply(content=content if isinstance(content, str) else None, tool_calls=tuple(calls),
-                      reasoning=reasoning, echo=_echo_of(message, blocks))
+                      reasoning=reasoning, echo=echo_of(provider, message))
 
 
 @dataclass
@@ -119,6 +79,7 @@ class LiteLLMCaller:
     max_in_flight: int | None = None  # the endpoint's own cap on requests in flight (else the run's concurrency)
     # sampling, output cap, reasoning, seed: what this model accepts (models.request; default: seed only)
     plan: RequestPlan = field(default_factory=lambda: RequestPlan(""))
+    price: Price | None = None  # a configured price (USD per million tokens) over litellm's table
 
     def request_kwargs(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model, "messages": wire_messages(messages), "tools": tools,
@@ -133,13 +94,13 @@ class LiteLLMCaller:
         return kwargs
 
     def __call__(self, messages: list[Message], tools: list[dict[str, Any]]) -> ModelReply:
-        return to_reply(self._complete(self.request_kwargs(messages, tools)))
+        return to_reply(self._complete(self.request_kwargs(messages, tools)), provider_of(self.model))
 
     def text(self, messages: list[Message]) -> str:
         """A plain-text answer (no tools): how a world's own agent (e.g. an adversary) speaks."""
         kwargs = self.request_kwargs(messages, [])
         del kwargs["tools"], kwargs["tool_choice"]
-        return to_reply(self._complete(kwargs)).content or ""
+        return to_reply(self._complete(kwargs), provider_of(self.model)).content or ""
 
     def _complete(self, kwargs: dict[str, Any]) -> Any:
         """One completion within the endpoint's adaptive limit, retried as `ratelimit` says;
@@ -150,7 +111,7 @@ class LiteLLMCaller:
         if replay:
             response = replayed(kwargs)  # the recorded answer without litellm's HTTP stack, where sound
             if response is not None:
-                record_call(CallEvent(usage_of(response), 0, 0, 0.0, live=False))
+                record_call(CallEvent(self._usage(response), 0, 0, 0.0, live=False))
                 return response
         # a resumed episode records, yet plays its journal's answers: those reached no provider
         live = lambda: not (replay or played_count() > played)  # noqa: E731
@@ -166,9 +127,16 @@ class LiteLLMCaller:
             a = getattr(exc, "attempts", None) or Attempts()
             record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
             raise self._error(exc, a.retries) from None
-        record_call(CallEvent(usage_of(response), attempts.retries, attempts.rate_limit_waits, attempts.waited_s,
+        record_call(CallEvent(self._usage(response), attempts.retries, attempts.rate_limit_waits, attempts.waited_s,
                               live=live()))
         return response
+
+    def _usage(self, response: Any) -> Usage:
+        """The response's usage, priced as `prices.call_cost` says (unpriced: None, never 0)."""
+        usage = usage_of(response)
+        usage.cost_usd = call_cost(self.model, self.price, usage.prompt_tokens, usage.completion_tokens,
+                                   usage.cost_usd, response)
+        return usage
 
     def _error(self, exc: BaseException, retries: int) -> Exception:
         miss = find_cassette_miss(exc)

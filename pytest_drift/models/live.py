@@ -8,11 +8,11 @@ from pathlib import Path
 
 from .ids import ModelId
 from .litellm_caller import LiteLLMCaller
+from .prices import Price
+from .providers import key_env
 from .request import Decoding, RequestPlan, plan_request
 
 REPLAY_KEY = "drift-replay-key"  # providers insist on a key even when a cassette answers
-# The key each provider's litellm route reads; a loopback endpoint without one gets REPLAY_KEY.
-KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 
 
 def request_plan(model: ModelId, decoding: Decoding = Decoding(),
@@ -22,22 +22,24 @@ def request_plan(model: ModelId, decoding: Decoding = Decoding(),
 
 
 def _needs_key(model_name: str, api_base: str | None, record_mode: str) -> bool:
+    """A replay, or a loopback endpoint without the provider's key (its record's `key_env`),
+    gets REPLAY_KEY."""
     if record_mode == "none":
         return True
-    env = KEY_ENV.get(model_name.partition("/")[0], "OPENAI_API_KEY")
-    return bool(api_base) and not os.environ.get(env)
+    return bool(api_base) and not os.environ.get(key_env(model_name))
 
 
 def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, api_base: str | None = None,
-                decoding: Decoding = Decoding(), defaults: tuple[float | None, int] | None = None) -> LiteLLMCaller:
+                decoding: Decoding = Decoding(), defaults: tuple[float | None, int] | None = None,
+                price: Price | None = None) -> LiteLLMCaller:
     """The caller of a hosted model or of the embedded local server (started only when recording)."""
     plan = request_plan(model, decoding, defaults)
-    name = model.text
+    name = plan.called
     if model.is_local:
         from .local import local_endpoint
 
         name, api_base = local_endpoint(model.text, record_mode)
     return LiteLLMCaller(model=name, seed=seed, plan=plan, api_base=api_base,
                          api_key=REPLAY_KEY if _needs_key(name, api_base, record_mode) else None,
-                         cassette=str(cassette),
+                         cassette=str(cassette), price=price,
                          max_in_flight=1 if model.is_local else None)  # llama.cpp serves one at a time

@@ -40,9 +40,11 @@ def last_exchange(path: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
     return None
 
 
-# Request fields that set how a model samples, caps and reasons, in each wire format.
-SETTING_FIELDS = ("reasoning_effort", "thinking", "temperature", "max_tokens", "max_completion_tokens",
-                  "generationConfig")
+# Request fields that set how a model samples, caps and reasons, in each wire format (chat
+# completions, Anthropic messages, Gemini, OpenRouter's `reasoning`, the Responses API's
+# `reasoning` and `max_output_tokens`); providers.py holds who sends which.
+SETTING_FIELDS = ("reasoning_effort", "thinking", "reasoning", "temperature", "max_tokens", "max_completion_tokens",
+                  "max_output_tokens", "generationConfig")
 
 
 def request_settings(body: Any) -> dict[str, Any]:

@@ -24,18 +24,20 @@ class Usage:
     total_tokens: int = 0
     cost_usd: float | None = 0.0  # None: some call's price is unknown
     reasoning_tokens: int = 0  # part of completion_tokens (the provider's count; litellm's estimate where none)
+    encrypted_reasoning: int = 0  # pieces of reasoning that came encrypted or redacted: counted, never read
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.total_tokens += other.total_tokens
         self.reasoning_tokens += other.reasoning_tokens
+        self.encrypted_reasoning += other.encrypted_reasoning
         self.cost_usd = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
 
     def as_dict(self) -> dict[str, Any]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                 "total_tokens": self.total_tokens, "cost_usd": self.cost_usd,
-                "reasoning_tokens": self.reasoning_tokens}
+                "reasoning_tokens": self.reasoning_tokens, "encrypted_reasoning": self.encrypted_reasoning}
 
 
 def _int(value: Any) -> int:
@@ -53,7 +55,16 @@ def usage_of(response: Any) -> Usage:
     details = getattr(u, "completion_tokens_details", None)
     reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else getattr(details, "reasoning_tokens", 0)
     return Usage(prompt, completion, _int(total) if total is not None else prompt + completion,
-                 float(cost) if isinstance(cost, (int, float)) else None, _int(reasoning))
+                 float(cost) if isinstance(cost, (int, float)) else None, _int(reasoning), _encrypted(response))
+
+
+def _encrypted(response: Any) -> int:
+    """Encrypted or redacted reasoning pieces of the reply (models.wire: counted, never read)."""
+    from .wire import encrypted_reasoning
+
+    choices = getattr(response, "choices", None) or []
+    message = getattr(choices[0], "message", None) if choices else None
+    return encrypted_reasoning(message) if message is not None else 0
 
 
 @dataclass

@@ -315,7 +315,7 @@ def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
 def _preflight(config: pytest.Config, calling: list[Case], settings: Any) -> None:
     """Before the first paid call: calls, tokens and cost expected per model; stop here when
     --drift-plan asks only for that, or when the estimate is above --drift-max-cost."""
-    from ..engine.estimate import estimate, expected_cost, plan_lines
+    from ..engine.estimate import estimate, expected_cost, plan_lines, unpriced
 
     if not calling:
         return
@@ -324,9 +324,13 @@ def _preflight(config: pytest.Config, calling: list[Case], settings: Any) -> Non
     if tr is not None:
         for line in ["pytest-drift plan (an estimate: docs/architecture.md, Preflight):", *plan_lines(estimates)]:
             tr.write_line(line)
+    budget = config.getoption("drift_max_cost")
+    blind = unpriced(estimates)
+    if budget is not None and blind and tr is not None:
+        tr.write_line(f"pytest-drift: warning: --drift-max-cost {budget:g} does not count unpriced models "
+                      f"({', '.join(blind)}); give them input_per_mtok / output_per_mtok in --drift-config models:")
     if config.getoption("drift_plan"):
         pytest.exit("--drift-plan: the plan above; no model was called", returncode=0)
-    budget = config.getoption("drift_max_cost")
     cost = expected_cost(estimates)
     if budget is not None and cost > budget:
         pytest.exit(f"--drift-max-cost {budget:g}: the run is expected to cost ${cost:,.2f} "
