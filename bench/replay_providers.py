@@ -9,11 +9,11 @@ shipped ones, whatever the provider.
      openrouter/anthropic/claude-sonnet-4.5 --drift-reasoning-effort low  (an OpenRouter-format server)
 2. Replays each as whole processes, `pytest evals -k release_manager --record-mode=none ...`,
    N rounds; in each round openai/my-model first, then every other model, so each ratio is
-   paired against a run of the same moment. With --full the other models replay with
-   PYTEST_DRIFT_FULL_REPLAY=1 (litellm's full path, how they replayed before the per-provider
+   paired against a run of the same moment. With --full each other model also replays with
+   PYTEST_DRIFT_FULL_REPLAY=1 (litellm's full path: how it replayed before the per-provider
    fast path); openai/my-model always takes its fast path, as it did before.
-3. Prints per model: the median wall time and the median of the per-round ratios to
-   openai/my-model (target <= 1.15 x).
+3. Prints per model and path: the median wall time and the median of the per-round ratios
+   to openai/my-model (target for the fast path <= 1.15 x). A cassette miss stops the bench.
 
 Usage: python bench/replay_providers.py [--repeats R] [--rounds N] [--full]
 """
@@ -56,7 +56,8 @@ def run(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    if proc.returncode not in (0, 1):  # 1: some episode failed its check, which is the eval's business
+    # 1: some episode failed its check, which is the eval's business; a miss is the bench's
+    if proc.returncode not in (0, 1) or "cassette miss" in proc.stdout:
         raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return wall
 
@@ -77,33 +78,39 @@ def main() -> None:
         record(cassettes, ARGS.repeats)
         calls = sum(len(p.read_text().split("- request:")) - 1 for p in cassettes.rglob("*.yaml"))
         fast_env = {k: v for k, v in os.environ.items() if k != "PYTEST_DRIFT_FULL_REPLAY"}
-        other_env = {**fast_env, "PYTEST_DRIFT_FULL_REPLAY": "1"} if ARGS.full else fast_env
-        walls: dict[str, list[float]] = {m: [] for m, _, _ in MODELS}
-        ratios: dict[str, list[float]] = {m: [] for m, _, _ in MODELS[1:]}
+        full_env = {**fast_env, "PYTEST_DRIFT_FULL_REPLAY": "1"}
+        paths = {"fast": fast_env, "full": full_env} if ARGS.full else {"fast": fast_env}
+        walls: dict[tuple[str, str], list[float]] = {}
+        ratios: dict[tuple[str, str], list[float]] = {}
         for _ in range(ARGS.rounds):
             base = run(pytest_argv(BASE, [], cassettes, ARGS.repeats, "--record-mode=none"), fast_env)
-            walls[BASE].append(base)
+            walls.setdefault((BASE, "fast"), []).append(base)
             for model, _, flags in MODELS[1:]:
-                wall = run(pytest_argv(model, flags, cassettes, ARGS.repeats, "--record-mode=none"), other_env)
-                walls[model].append(wall)
-                ratios[model].append(wall / base)
-    episodes = 4 * ARGS.repeats
-    print(f"{episodes} release_manager episodes per model, {calls} recorded calls in all; {ARGS.rounds} paired rounds; "
-          f"other models {'on the full path (PYTEST_DRIFT_FULL_REPLAY=1)' if ARGS.full else 'on the fast path'}")
-    print(f"{'model':<62} {'wall (median)':>14} {'x ' + BASE + ' (median, min-max)':>40}")
-    print(f"{BASE:<62} {statistics.median(walls[BASE]):>12.2f} s {'1.00':>40}")
+                for path, env in paths.items():
+                    wall = run(pytest_argv(model, flags, cassettes, ARGS.repeats, "--record-mode=none"), env)
+                    walls.setdefault((model, path), []).append(wall)
+                    ratios.setdefault((model, path), []).append(wall / base)
+    print(f"{4 * ARGS.repeats} release_manager episodes per model, {calls} recorded calls in all; {ARGS.rounds} rounds, "
+          f"each ratio paired with the round's {BASE} run (its fast path, as before this change)")
+    head = "".join(f"{f'{p}: wall, x base (min-max)':>40}" for p in paths)
+    print(f"{'model':<68}{head}")
+    base_cell = f"{statistics.median(walls[(BASE, 'fast')]):.2f} s, 1.00"
+    print(f"{BASE:<68}{base_cell:>40}")
     for model, _, flags in MODELS[1:]:
-        r = ratios[model]
-        name = " ".join([model, *flags])
-        verdict = "ok" if statistics.median(r) <= TARGET else f"ABOVE {TARGET}"
-        print(f"{name:<62} {statistics.median(walls[model]):>12.2f} s "
-              f"{f'{statistics.median(r):.2f} x ({min(r):.2f}-{max(r):.2f}) {verdict}':>40}")
+        cells = []
+        for p in paths:
+            r = ratios[(model, p)]
+            mark = "" if p != "fast" else (" ok" if statistics.median(r) <= TARGET else f" >{TARGET}")
+            cells.append(f"{statistics.median(walls[(model, p)]):.2f} s, {statistics.median(r):.2f} x "
+                         f"({min(r):.2f}-{max(r):.2f}){mark}")
+        print(f"{' '.join([model, *flags]):<68}" + "".join(f"{c:>40}" for c in cells))
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--full", action="store_true", help="replay the other models on litellm's full path")
+    ap.add_argument("--full", action="store_true",
+                    help="also replay each other model on litellm's full path (PYTEST_DRIFT_FULL_REPLAY=1): before/after")
     ARGS = ap.parse_args()
     main()

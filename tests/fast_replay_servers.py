@@ -1,6 +1,7 @@
 """An OpenRouter-format loopback server for the replay fast path's tests and bench, until
 tests/wire_servers.py has its own: POST {url}/chat/completions answered as OpenRouter answers
-a reasoning model (`reasoning` text, `reasoning_details` with a signature, usage with
+a reasoning model at OpenRouter's own path (`/api/v1`, so a recording replays against
+litellm's default base) (`reasoning` text, `reasoning_details` with a signature, usage with
 reasoning tokens and OpenRouter's own `cost`). Replies follow wire_servers' script."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ COST_PER_TOKEN = 3e-6  # what this server reports as OpenRouter's cost, per toke
 class OpenRouterServer(_WireServer):
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://127.0.0.1:{self.port}/api/v1"
 
     def reasoning_of(self, usage: dict[str, Any]) -> int:
         return int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
@@ -25,7 +26,7 @@ class OpenRouterServer(_WireServer):
         return _Answer(status, {"error": {"message": message, "code": status}})
 
     def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> _Answer:
-        if path.split("?")[0] != "/v1/chat/completions":
+        if path.split("?")[0] != "/api/v1/chat/completions":
             return self.error(404, f"Unknown route {path}.")
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:

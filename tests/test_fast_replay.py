@@ -321,6 +321,6 @@ def test_every_wire_format_replays_byte_identically_both_ways(tmp_path: Path) ->
         for artefact in ("outcomes.jsonl", "transcripts.jsonl"):
             fast = (tmp_path / "fast" / name / artefact).read_bytes()
             assert fast == (tmp_path / "full" / name / artefact).read_bytes(), (name, artefact)
-        rows = [json.loads(line) for line in (tmp_path / "fast" / name / "outcomes.jsonl").read_text().splitlines()]
+        rows = [json.loads(line)["outcome"] for line in (tmp_path / "fast" / name / "outcomes.jsonl").read_text().splitlines()]
         assert len(rows) == 4 and all(r["label_status"] == "ok" for r in rows), name
         assert all((r["usage"]["cost_usd"] is not None) == recording.wire.priced for r in rows), name
