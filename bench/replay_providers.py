@@ -6,7 +6,7 @@ shipped ones, whatever the provider.
      openai/my-model                                     (tests/openai_stub_server.py)
      openai/gpt-4o-mini, priced                          (tests/openai_stub_server.py)
      anthropic/claude-sonnet-4-5 --drift-thinking-tokens 16000   (wire_servers.AnthropicServer)
-     openrouter/anthropic/claude-sonnet-4.5 --drift-reasoning-effort low  (an OpenRouter-format server)
+     openrouter/anthropic/claude-sonnet-4.5 --drift-reasoning-effort low  (wire_servers.OpenRouterServer, its usage.cost)
 2. Replays each as whole processes, `pytest evals -k release_manager --record-mode=none ...`,
    N rounds; in each round openai/my-model first, then every other model, so each ratio is
    paired against a run of the same moment. With --full each other model also replays with
@@ -33,16 +33,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fast_replay_servers import OpenRouterServer  # noqa: E402
 from openai_stub_server import StubServer  # noqa: E402
-from wire_servers import AnthropicServer  # noqa: E402
+from wire_servers import AnthropicServer, OpenRouterServer  # noqa: E402
 
 BASE = "openai/my-model"
 # (model, its server, extra flags: the same on recording and replay)
 MODELS = [(BASE, StubServer, []),
           ("openai/gpt-4o-mini", StubServer, []),
           ("anthropic/claude-sonnet-4-5", AnthropicServer, ["--drift-thinking-tokens", "16000"]),
-          ("openrouter/anthropic/claude-sonnet-4.5", OpenRouterServer, ["--drift-reasoning-effort", "low"])]
+          ("openrouter/anthropic/claude-sonnet-4.5", lambda: OpenRouterServer(report_cost=True),
+           ["--drift-reasoning-effort", "low"])]
 TARGET = 1.15
 KEYS = {"OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench", "OPENROUTER_API_KEY": "sk-bench"}
 

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fast_replay_servers import OpenRouterServer
 from openai_stub_server import StubServer
 from pytest_drift.engine import Case, Settings, play
 from pytest_drift.errors import CassetteMiss, ProviderError
@@ -30,7 +29,7 @@ from pytest_drift.models.litellm_caller import LiteLLMCaller
 from pytest_drift.models.request import Decoding, RequestPlan
 from pytest_drift.models.usage import CallEvent, add_listener, metered
 from scenarios.gym import RELEASE_MANAGER
-from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer
+from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer, OpenRouterServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -211,7 +210,7 @@ WIRES = {
                                ("--drift-thinking-tokens", "16000")),
     "gemini": Wire("gemini/gemini-2.5-pro", GeminiServer, Decoding(reasoning_effort="low"), True,
                    ("--drift-reasoning-effort", "low")),
-    "openrouter-reasoning": Wire("openrouter/anthropic/claude-sonnet-4.5", OpenRouterServer,
+    "openrouter-reasoning": Wire("openrouter/anthropic/claude-sonnet-4.5", lambda: OpenRouterServer(report_cost=True),
                                  Decoding(reasoning_effort="low"), True, ("--drift-reasoning-effort", "low")),
 }
 
