@@ -7,7 +7,6 @@ the price is litellm's `response_cost_calculator`."""
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
 from typing import Any
 
 from .base import ENCODING, Built, QuietLogging, dumps, http_response, model_response, optional_params, price
@@ -15,8 +14,8 @@ from .base import ENCODING, Built, QuietLogging, dumps, http_response, model_res
 ANTHROPIC_BASE = "https://api.anthropic.com/v1/messages"
 
 
-@lru_cache(maxsize=1)
 def _config() -> Any:
+    """A fresh config per call, as litellm's handler makes one."""
     from litellm.llms.anthropic.chat.transformation import AnthropicConfig
 
     return AnthropicConfig()

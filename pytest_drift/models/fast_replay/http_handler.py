@@ -6,14 +6,13 @@ OpenRouter: the handler's own steps in its order - the provider config's
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from .base import ENCODING, Built, QuietLogging, dumps, http_response, model_response, optional_params, price
 
 
-@lru_cache(maxsize=64)
 def _config(provider: str, name: str) -> Any:
+    """The provider config, a fresh one per call as litellm's handler takes it."""
     from litellm.types.utils import LlmProviders
     from litellm.utils import ProviderConfigManager
 

@@ -50,8 +50,8 @@ def _known(name: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=64)
 def _config(name: str) -> Any:
+    """The provider config, a fresh one per call as litellm's handler takes it."""
     from litellm.types.utils import LlmProviders
     from litellm.utils import ProviderConfigManager
 
