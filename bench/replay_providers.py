@@ -3,8 +3,8 @@ shipped ones, whatever the provider.
 
 1. Records the same release_manager episodes (4 variants x R repeats; 64 with the default
    R=16) from loopback servers speaking each provider's wire format, as a user records them:
-     openai/my-model                                     (tests/openai_stub_server.py)
-     openai/gpt-4o-mini, priced                          (tests/openai_stub_server.py)
+     openai/my-model                                     (OpenAI chat, wire_servers' script)
+     openai/gpt-4o-mini, priced                          (OpenAI chat, wire_servers' script)
      anthropic/claude-sonnet-4-5 --drift-thinking-tokens 16000   (wire_servers.AnthropicServer)
      openrouter/anthropic/claude-sonnet-4.5 --drift-reasoning-effort low  (wire_servers.OpenRouterServer, its usage.cost)
 2. Replays each as whole processes, `pytest evals -k release_manager --record-mode=none ...`,
@@ -29,17 +29,25 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from openai_stub_server import StubServer  # noqa: E402
-from wire_servers import AnthropicServer, OpenRouterServer  # noqa: E402
+from wire_servers import AnthropicServer, OpenAIReasoningServer, OpenRouterServer  # noqa: E402
+
+
+class ChatServer(OpenAIReasoningServer):
+    """OpenAI chat for a plain chat model (max_tokens and any temperature taken), playing the
+    same script as the other wire-format servers, so every model's episodes have the same calls."""
+
+    def _refusal(self, body: dict[str, Any]) -> Any:
+        return super()._refusal({k: v for k, v in body.items() if k not in ("max_tokens", "temperature")})
 
 BASE = "openai/my-model"
 # (model, its server, extra flags: the same on recording and replay)
-MODELS = [(BASE, StubServer, []),
-          ("openai/gpt-4o-mini", StubServer, []),
+MODELS = [(BASE, ChatServer, []),
+          ("openai/gpt-4o-mini", ChatServer, []),
           ("anthropic/claude-sonnet-4-5", AnthropicServer, ["--drift-thinking-tokens", "16000"]),
           ("openrouter/anthropic/claude-sonnet-4.5", lambda: OpenRouterServer(report_cost=True),
            ["--drift-reasoning-effort", "low"])]
