@@ -117,6 +117,19 @@ def test_a_responses_exchange_reads_back_as_a_conversation() -> None:
     assert got[4] == {"role": "assistant", "content": "Done.", "_drift_reasoning": "second"}
 
 
+def test_an_openrouter_exchange_reads_back_with_its_reasoning() -> None:
+    request = {"model": "google/gemini-3-flash-preview:exacto", "tools": TOOLS, "messages": [
+        *START, {"role": "assistant", "content": "Calling run_tests.", "reasoning_details": DETAILS,
+                 "tool_calls": [{"id": "tool_1", "type": "function",
+                                 "function": {"name": "run_tests", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "tool_1", "content": "ok"}]}
+    response = {"choices": [{"message": {"role": "assistant", "content": "Done.", "reasoning": "all green",
+                                         "reasoning_details": [DETAILS[1]]}}]}
+    got = canonical_messages(request_messages(request) + reply_messages(response))
+    assert [m.get("_drift_reasoning") for m in got if m["role"] == "assistant"] == ["weighing it", "all green"]
+    assert all("reasoning_details" not in m for m in got)  # provider fields never carry over
+
+
 def test_cassette_folders_are_valid_on_every_os_and_reversible() -> None:
     slug = model_slug(GEMINI3)
     assert slug == "openrouter__google__gemini-3-flash-preview%3Aexacto"
@@ -231,7 +244,11 @@ def test_openrouter_refuses_a_turn_that_lost_its_reasoning_details(litellm: Any)
             _turn(litellm, GEMINI3, s.url, [*START, {**_bare(m), "reasoning_details": forged}, result],
                   reasoning_effort="medium")
         assert echo["reasoning_details"][1]["data"] == openrouter_encrypted(0)
-    assert [r["status"] for r in s.requests] == [200, 200, 400, 400, 400]
+        # a thinking budget goes as OpenRouter's unified reasoning parameter, which litellm passes on
+        budget = plan_request(GEMINI3, Decoding(thinking_tokens=2048)).params["reasoning"]
+        assert to_reply(_turn(litellm, GEMINI3, s.url, START, reasoning=budget), P.OPENROUTER).reasoning
+        assert s.requests[-1]["body"]["reasoning"] == {"max_tokens": 2048}
+    assert [r["status"] for r in s.requests] == [200, 200, 400, 400, 400, 200]
     assert first.usage.completion_tokens_details.reasoning_tokens == s.reported[0]["completion_tokens_details"][
         "reasoning_tokens"] == 10
 
@@ -410,5 +427,40 @@ def test_ready_names_what_is_wrong_before_any_call(capsys: pytest.CaptureFixture
     assert "only for OpenAI reasoning models" in err[0]
     assert main(["ready", GEMINI3]) == 1
     assert "OPENROUTER_API_KEY is not set" in capsys.readouterr().err
-    with ResponsesServer() as server:  # a refused echo is named with its call
-        assert main(["ready", GPT, "--api-base", server.url, "--reasoning-summary", "detailed"]) == 0
+
+def test_ready_takes_each_models_settings_from_a_config(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_drift.cli.main import main
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    with ResponsesServer() as responses, ThinkingModeServer() as thinking:
+        config = tmp_path / "m.yaml"
+        config.write_text(yaml.safe_dump({"models": {
+            GPT: {"reasoning_effort": "low", "reasoning_summary": "detailed", "api_base": responses.url},
+            DEEPSEEK: {"reasoning_effort": "medium", "api_base": thinking.url}}}))
+        assert main(["ready", GPT, DEEPSEEK, "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert '"model": "openai/responses/gpt-5"' in out and "echo ['reasoning_items']" in out
+    assert "echo ['reasoning_content']" in out and out.count("ready; cost $") == 2
+    assert responses.summaries == ["detailed", "detailed"] and [r["status"] for r in thinking.requests] == [200, 200]
+
+
+@pytest.mark.parametrize("models, flags, message", [
+    ({}, ["--model", "anthropic/claude-sonnet-4-5", "--drift-reasoning-summary", "detailed"],
+     "only for OpenAI reasoning models"),
+    ({"openai/gpt-4o-mini": {"reasoning_summary": "detailed"}}, ["--model", "openai/gpt-4o-mini"], "without reasoning"),
+    ({GPT: {"api_base": "localhost:80"}}, ["--model", GPT], "expected an http\\(s\\) URL"),
+    ({GPT: {"output_per_mtok": -2, "input_per_mtok": 1}}, ["--model", GPT], "must be >= 0"),
+    ({GPT: {"reasoning_summery": "auto"}}, ["--model", GPT], "unknown key"),
+])
+def test_bad_roster_settings_stop_a_run_before_any_call(tmp_path: Path, models: dict[str, Any], flags: list[str],
+                                                        message: str) -> None:
+    if models:
+        (tmp_path / "m.yaml").write_text(yaml.safe_dump({"models": models}))
+        flags = [*flags, "--drift-config", str(tmp_path / "m.yaml")]
+    with OpenRouterServer() as server:  # never reached
+        res = run_evals(tmp_path, *flags, "--drift-api-base", server.url, "--record-mode", "once",
+                        select="release_manager and default")
+    assert res.returncode == pytest.ExitCode.USAGE_ERROR and not server.requests
+    assert re.search(message, res.stdout + res.stderr), res.stderr[-1000:]

@@ -628,8 +628,8 @@ def openrouter_details(step: Step, encrypted: bool = True) -> list[dict[str, Any
     details: list[dict[str, Any]] = [{"type": "reasoning.text", "text": step.reasoning, "format": "anthropic-claude-v1",
                                       "index": 0, "signature": openrouter_signature(step.reasoning)}]
     if encrypted:
-        details.append({"type": "reasoning.encrypted", "data": openrouter_encrypted(step.n), "format": "google-gemini-v1",
-                        "index": 1})
+        details.append({"type": "reasoning.encrypted", "data": openrouter_encrypted(step.n),
+                        "format": "google-gemini-v1", "index": 1})
     return details
 
 
@@ -756,19 +756,17 @@ class ThinkingModeServer(_WireServer):
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             return self.error(400, "messages: must be a non-empty array")
+        tools = [((t.get("function") or {}).get("name", ""), (t.get("function") or {}).get("parameters") or {})
+                 for t in body.get("tools") or [] if isinstance(t, dict)]
         for i, m in enumerate(messages):
             if m.get("role") != "assistant" or not m.get("tool_calls"):
                 continue
             turn = sum(1 for x in messages[:i] if x.get("role") == "tool")
-            tools = [((t.get("function") or {}).get("name", ""), (t.get("function") or {}).get("parameters") or {})
-                     for t in body.get("tools") or [] if isinstance(t, dict)]
             if m.get("reasoning_content") != plan(tools, turn).reasoning:
                 return self.error(400, f"Error in messages[{i}]: The reasoning_content in the thinking mode must be "
                                        "passed back to the API.")
-        n = sum(1 for m in messages if m.get("role") == "tool")
-        tools = [((t.get("function") or {}).get("name", ""), (t.get("function") or {}).get("parameters") or {})
-                 for t in body.get("tools") or [] if isinstance(t, dict)]
-        step = plan(tools, n)
+        step = plan(tools, sum(1 for m in messages if m.get("role") == "tool"))
+        n = step.n
         message: dict[str, Any] = {"role": "assistant", "content": step.text, "reasoning_content": step.reasoning}
         if step.tool:
             message["tool_calls"] = [{"id": "call_" + _digest("think", str(n), step.tool)[:24], "type": "function",

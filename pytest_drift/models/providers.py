@@ -68,6 +68,9 @@ class Provider:
     echo: tuple[EchoField, ...] = ()
     call_echo: bool = False  # a tool call's own provider_specific_fields go back with it
     usage_reasoning: str = ""
+    # request fields that set sampling, the cap and reasoning in this wire format (what a
+    # cassette miss compares: `recorded.settings_change`)
+    setting_fields: tuple[str, ...] = ("reasoning_effort", "temperature", "max_tokens", "max_completion_tokens")
 
 
 OPENAI_CHAT = Provider(
@@ -84,7 +87,8 @@ OPENAI_RESPONSES = Provider(
                       "included) as `reasoning_items`",
     # a function_call item is refused without the reasoning item that preceded it
     echo=(EchoField(("reasoning_items",), ("reasoning_items",)),),
-    usage_reasoning="output_tokens_details.reasoning_tokens -> completion_tokens_details.reasoning_tokens")
+    usage_reasoning="output_tokens_details.reasoning_tokens -> completion_tokens_details.reasoning_tokens",
+    setting_fields=("reasoning", "temperature", "max_output_tokens"))
 
 ANTHROPIC = Provider(
     family="anthropic", prefixes=("anthropic",), api="messages", key_env="ANTHROPIC_API_KEY",
@@ -92,7 +96,8 @@ ANTHROPIC = Provider(
     reasoning_arrives="thinking blocks (text + signature, or redacted data): `thinking_blocks`, their text as "
                       "`reasoning_content`",
     echo=(EchoField(("thinking_blocks",), ("thinking_blocks",)),),
-    usage_reasoning="no separate count: litellm reads output_tokens_details.thinking_tokens or estimates it")
+    usage_reasoning="no separate count: litellm reads output_tokens_details.thinking_tokens or estimates it",
+    setting_fields=("thinking", "temperature", "max_tokens"))
 
 GEMINI = Provider(
     family="gemini", prefixes=("gemini", "vertex_ai"), api="generateContent", key_env="GEMINI_API_KEY",
@@ -100,7 +105,8 @@ GEMINI = Provider(
     echo=(EchoField(("provider_specific_fields", "thought_signatures"),
                     ("provider_specific_fields", "thought_signatures")),),
     call_echo=True,  # a functionCall is refused without its thoughtSignature
-    usage_reasoning="thoughtsTokenCount -> completion_tokens_details.reasoning_tokens")
+    usage_reasoning="thoughtsTokenCount -> completion_tokens_details.reasoning_tokens",
+    setting_fields=("generationConfig",))
 
 OPENROUTER = Provider(
     family="openrouter", prefixes=("openrouter",), api="chat", key_env="OPENROUTER_API_KEY",
@@ -109,16 +115,20 @@ OPENROUTER = Provider(
                       "litellm: `reasoning_content` and provider_specific_fields['reasoning_details']",
     # OpenRouter's preserving-reasoning rule: each turn goes back with exactly its reasoning_details
     echo=(EchoField(("provider_specific_fields", "reasoning_details"), ("reasoning_details",)),),
-    usage_reasoning="completion_tokens_details.reasoning_tokens as reported (and usage.cost)")
+    usage_reasoning="completion_tokens_details.reasoning_tokens as reported (and usage.cost)",
+    setting_fields=("reasoning_effort", "reasoning", "thinking", "temperature", "max_tokens", "max_completion_tokens"))
 
 OPENAI_COMPATIBLE = Provider(
     family="openai-compatible", prefixes=("",), api="chat", key_env="{PROVIDER}",
     reasoning_arrives="`reasoning_content` (DeepSeek/Kimi-style thinking modes, vLLM reasoning parsers)",
     # thinking modes refuse a tool loop whose reasoning_content is not passed back
     echo=(EchoField(("reasoning_content",), ("reasoning_content",)),),
-    usage_reasoning="completion_tokens_details.reasoning_tokens as reported")
+    usage_reasoning="completion_tokens_details.reasoning_tokens as reported",
+    setting_fields=("reasoning_effort", "thinking", "temperature", "max_tokens", "max_completion_tokens"))
 
 RECORDS = (OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC, GEMINI, OPENROUTER, OPENAI_COMPATIBLE)
+# every wire format's setting fields, in a stable order (a recorded body does not say its provider)
+SETTING_FIELDS = tuple(dict.fromkeys(f for r in RECORDS for f in r.setting_fields))
 
 
 def split(model: str) -> tuple[str, str]:

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .providers import SETTING_FIELDS as PROVIDER_SETTING_FIELDS
+
 
 def _json(body: Any) -> dict[str, Any] | None:
     if isinstance(body, dict):  # a response body: {"string": ...}
@@ -40,11 +42,9 @@ def last_exchange(path: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
     return None
 
 
-# Request fields that set how a model samples, caps and reasons, in each wire format (chat
-# completions, Anthropic messages, Gemini, OpenRouter's `reasoning`, the Responses API's
-# `reasoning` and `max_output_tokens`); providers.py holds who sends which.
-SETTING_FIELDS = ("reasoning_effort", "thinking", "reasoning", "temperature", "max_tokens", "max_completion_tokens",
-                  "max_output_tokens", "generationConfig")
+# Request fields that set how a model samples, caps and reasons, in every wire format: the
+# provider records' own (providers.py).
+SETTING_FIELDS = PROVIDER_SETTING_FIELDS
 
 
 def request_settings(body: Any) -> dict[str, Any]:

@@ -142,7 +142,8 @@ def _check_reasoning(m: _Model, d: Decoding, label: str) -> None:
         if m.supported is not None and "reasoning_effort" not in m.supported:
             raise RequestError(f"{label}: {m.provider}/{m.name} takes no reasoning effort")
         allowed = m.record.minimal_effort_models
-        if d.reasoning_effort == "minimal" and allowed is not None and not base_name(m.provider + "/" + m.name).startswith(allowed):
+        name = base_name(f"{m.provider}/{m.name}")
+        if d.reasoning_effort == "minimal" and allowed is not None and not name.startswith(allowed):
             raise RequestError(f"{label}: effort 'minimal' exists only for the {', '.join(allowed)} family; "
                                "use low, medium or high")
     if d.thinking_tokens is not None:

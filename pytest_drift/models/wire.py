@@ -136,7 +136,8 @@ def reasoning_of(message: Message) -> str | None:
         text = message.get(key)
         if isinstance(text, str) and text:
             return text
-    return (_thinking_text(message.get("thinking_blocks")) or _thinking_text(_blocks(message.get("content"), "thinking"))
+    return (_thinking_text(message.get("thinking_blocks"))
+            or _thinking_text(_blocks(message.get("content"), "thinking"))
             or _details_text(message.get("reasoning_details")) or _items_text(message.get("reasoning_items")))
 
 
