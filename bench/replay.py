@@ -1,13 +1,16 @@
-"""Benchmark: pytest-drift's overhead per replayed model call, and a full offline replay.
+"""Benchmark: pytest-drift's overhead per replayed model call, per provider, and a full
+offline replay.
 
 1. Records release_manager episodes (all variants, R repeats) from the loopback stub
-   server into a temporary cassette folder.
+   server into a temporary cassette folder, and the same episodes of one model per wire
+   format from loopback servers speaking it (tests/wire_servers.py).
 2. Per call, in-process, median over rounds:
      full  = play(case) in replay mode / model calls       (engine + world + cassette, fast path)
      slow  = the same with PYTEST_DRIFT_FULL_REPLAY=1      (every call through litellm.completion)
-     bare  = litellm.completion on the same recorded requests, same cassette, replay mode
+     bare  = litellm.completion on the same recorded requests, same cassette, replay mode (stub only)
      overhead = full - bare                                  (what pytest-drift adds or saves)
-3. Wall time of `pytest evals` replaying those cassettes (-n 0), median over runs.
+   printed for the stub, then per provider: fast and full side by side.
+3. Wall time of `pytest evals` replaying the stub's cassettes (-n 0), median over runs.
 
 Usage: python bench/replay.py [--repeats R] [--rounds K] [--runs N]
 """
@@ -23,47 +26,80 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from openai_stub_server import StubServer  # noqa: E402
+from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer, OpenRouterServer  # noqa: E402
 
 from pytest_drift.models.cassettes import use_cassette  # noqa: E402
 from pytest_drift.models import litellm_module  # noqa: E402
-from pytest_drift.engine import Case, Settings, play
+from pytest_drift.engine import Case, Settings, play  # noqa: E402
 from pytest_drift.models import REPLAY_KEY, fast_replay  # noqa: E402
+from pytest_drift.models.request import Decoding  # noqa: E402
 from scenarios.gym import RELEASE_MANAGER  # noqa: E402
 
 MODEL = "openai/stub-model"
+# one model per wire format: (label, model, its loopback server, request settings)
+PROVIDERS = [
+    ("OpenAI chat, unpriced", "openai/my-model", lambda: StubServer(mode="reasoning"), Decoding()),
+    ("OpenAI chat, priced", "openai/gpt-4o-mini", lambda: StubServer(mode="reasoning"), Decoding()),
+    ("OpenAI chat, reasoning", "openai/gpt-5", OpenAIReasoningServer, Decoding(reasoning_effort="low")),
+    ("Anthropic, thinking", "anthropic/claude-sonnet-4-5", AnthropicServer, Decoding(thinking_tokens=16000)),
+    ("Gemini, thinking", "gemini/gemini-2.5-pro", GeminiServer, Decoding(reasoning_effort="low")),
+    ("OpenRouter, reasoning", "openrouter/anthropic/claude-sonnet-4.5", lambda: OpenRouterServer(report_cost=True),
+     Decoding(reasoning_effort="low")),
+]
 
 
-def cases(repeats: int) -> list[Case]:
-    return [Case(MODEL, RELEASE_MANAGER, v, r) for v in RELEASE_MANAGER.variants for r in range(repeats)]
+def cases(repeats: int, model: str = MODEL) -> list[Case]:
+    return [Case(model, RELEASE_MANAGER, v, r) for v in RELEASE_MANAGER.variants for r in range(repeats)]
 
 
-def record(root: Path, repeats: int) -> None:
-    with StubServer() as server:
-        for case in cases(repeats):
-            play(case, Settings(root, "once", server.url))
+def record(root: Path, repeats: int, model: str = MODEL, server_kind: Any = StubServer,
+           decoding: Decoding = Decoding()) -> str:
+    """Record the episodes; returns the api_base a replay gives (the server's, at a dead port)."""
+    with server_kind() as server:
+        for case in cases(repeats, model):
+            play(case, Settings(root, "once", server.url, decoding=decoding))
+        return server.url.replace(f":{server.port}", ":9")
 
 
-def full_per_call(root: Path, repeats: int) -> float:
-    settings = Settings(root, "none", "http://127.0.0.1:9/v1")
+def full_per_call(root: Path, repeats: int, model: str = MODEL, api_base: str = "http://127.0.0.1:9/v1",
+                  decoding: Decoding = Decoding()) -> float:
+    settings = Settings(root, "none", api_base, decoding=decoding)
     calls, start = 0, time.perf_counter()
-    for case in cases(repeats):
+    for case in cases(repeats, model):
         outcome = play(case, settings).outcome
         assert outcome.label_status == "ok", outcome.label_reason
         calls += outcome.model_calls
     return (time.perf_counter() - start) / calls
 
 
-def slow_per_call(root: Path, repeats: int) -> float:
+def slow_per_call(root: Path, repeats: int, *args: Any) -> float:
     os.environ[fast_replay.OFF_ENV] = "1"
     try:
-        return full_per_call(root, repeats)
+        return full_per_call(root, repeats, *args)
     finally:
         del os.environ[fast_replay.OFF_ENV]
+
+
+def per_provider(root: Path) -> list[tuple[str, str, float, float]]:
+    """(label, model, fast ms, full ms) per wire format, medians over the rounds."""
+    rows = []
+    for label, model, server_kind, decoding in PROVIDERS:
+        base = record(root / model.replace("/", "_"), ARGS.repeats, model, server_kind, decoding)
+        args = (model, base, decoding)
+        full_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)  # warm-up (the provider's imports)
+        slow_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)
+        fast = statistics.median(full_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)
+                                 for _ in range(ARGS.rounds))
+        full = statistics.median(slow_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)
+                                 for _ in range(ARGS.rounds))
+        rows.append((label, model, fast * 1e3, full * 1e3))
+    return rows
 
 
 def bare_per_call(root: Path) -> float:
@@ -105,6 +141,7 @@ def main() -> None:
         slows = [slow_per_call(root, ARGS.repeats) for _ in range(ARGS.rounds)]
         bares = [bare_per_call(root) for _ in range(ARGS.rounds)]
         walls = [pytest_wall(root) for _ in range(ARGS.runs)]
+        rows = per_provider(root / "providers")
     full, slow, bare = statistics.median(fulls), statistics.median(slows), statistics.median(bares)
     print(f"episodes: {len(cases(ARGS.repeats))}, recorded model calls: {n_calls}")
     print(f"per replayed call, full stack : {full * 1e3:.2f} ms (median of {ARGS.rounds})")
@@ -114,6 +151,10 @@ def main() -> None:
     print(f"pytest-drift overhead per call: {(full - bare) * 1e3:.2f} ms")
     print(f"`pytest evals` offline replay wall time: {statistics.median(walls):.2f} s "
           f"(median of {ARGS.runs}; min {min(walls):.2f}, max {max(walls):.2f})")
+    print(f"\nper replayed call, whole stack, per provider (median of {ARGS.rounds}):")
+    print(f"{'provider':<24} {'model':<40} {'fast path':>10} {'full path':>10} {'fast/full':>10}")
+    for label, model, fast, full in rows:
+        print(f"{label:<24} {model:<40} {fast:>7.2f} ms {full:>7.2f} ms {fast / full:>9.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """The replay fast path (`models.fast_replay`): what it builds is what litellm sends, what it
-plays is what the full path plays, and whatever litellm might transform or map takes the
-full path. Recordings are real litellm traffic to the loopback stub server."""
+plays is what the full path plays (replies, usage and litellm's own cost, to the last
+digit), and whatever no converter takes goes the full path. Recordings are real litellm
+traffic to loopback servers speaking each provider's wire format (OpenAI chat plain, priced
+and reasoning, Anthropic with thinking and redacted thinking, Gemini with thought
+signatures, OpenRouter with reasoning_details and its reported cost)."""
 
 from __future__ import annotations
 
@@ -8,20 +11,25 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 
 from openai_stub_server import StubServer
+from pytest_drift.engine import Case, Settings, play
 from pytest_drift.errors import CassetteMiss, ProviderError
 from pytest_drift.models import fast_replay
 from pytest_drift.models import litellm_caller as caller_module
 from pytest_drift.models.cassettes import use_cassette
 from pytest_drift.models.litellm_caller import LiteLLMCaller
-from pytest_drift.models.request import RequestPlan
-from pytest_drift.models.usage import metered
+from pytest_drift.models.request import Decoding, RequestPlan
+from pytest_drift.models.usage import CallEvent, add_listener, metered
 from scenarios.gym import RELEASE_MANAGER
+from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer, OpenRouterServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,16 +127,19 @@ def test_a_fast_replay_returns_what_the_full_path_returns_without_calling_litell
     assert fast_played == full_played == 4
 
 
-def test_what_litellm_may_transform_takes_the_full_path() -> None:
-    base = {"model": "openai/stub", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function"}],
+def test_what_no_converter_takes_goes_the_full_path() -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    base = {"model": "openai/stub", "messages": [{"role": "user", "content": "hi"}], "tools": [tool],
             "tool_choice": "auto", "seed": 1, "num_retries": 0, "max_retries": 0, "timeout": 1.0}
     assert fast_replay.request_of(base) is not None
-    assert fast_replay.request_of({**base, "model": "anthropic/claude-sonnet-4-5"}) is None  # another wire format
-    assert fast_replay.request_of({**base, "model": "openai/gpt-4o-mini"}) is None  # priced: litellm's cost
-    assert fast_replay.request_of({**base, "reasoning_effort": "low"}) is None  # litellm maps reasoning settings
-    assert fast_replay.request_of({**base, "max_completion_tokens": 9}) is None
+    assert fast_replay.request_of({**base, "model": "openai/gpt-4o-mini"}) is not None  # priced: litellm's cost
+    assert fast_replay.request_of({**base, "reasoning_effort": "low"}) is not None  # litellm's own mapping
+    assert fast_replay.request_of({**base, "model": "cohere/command-r"}) is None  # a provider without a converter
+    assert fast_replay.request_of({**base, "stop": ["x"]}) is None  # a setting the converters do not map
     assert fast_replay.request_of({**base, "messages": []}) is None
     assert fast_replay.request_of({**base, "tools": []}) is None  # litellm drops it and its tool_choice
+    # litellm refuses a seed for Anthropic before any call: the full path raises that error
+    assert fast_replay.request_of({**base, "model": "anthropic/claude-sonnet-4-5", "api_base": "http://h"}) is None
 
 
 def test_a_miss_is_the_full_paths_miss(tmp_path: Path, stub_server: StubServer) -> None:
@@ -176,3 +187,139 @@ def test_every_shipped_episode_replays_byte_identically_both_ways(tmp_path: Path
     for artefact in ("outcomes.jsonl", "transcripts.jsonl"):
         assert (runs["fast"] / artefact).read_bytes() == (runs["full"] / artefact).read_bytes(), artefact
     assert len((runs["fast"] / "outcomes.jsonl").read_text().splitlines()) >= 100
+
+
+# -- every wire format: recorded episodes, body, replies, usage and cost both ways --------------
+@dataclass(frozen=True)
+class Wire:
+    """A model recorded from a loopback server of its provider's wire format."""
+
+    model: str
+    server: Callable[[], Any]
+    decoding: Decoding
+    priced: bool  # litellm prices it (its table, or the provider's reported cost)
+    flags: tuple[str, ...] = ()  # the same settings as pytest options
+
+
+WIRES = {
+    "openai-unpriced": Wire("openai/my-model", lambda: StubServer(mode="reasoning"), Decoding(), False),
+    "openai-priced": Wire("openai/gpt-4o-mini", lambda: StubServer(mode="reasoning"), Decoding(), True),
+    "openai-reasoning": Wire("openai/gpt-5", OpenAIReasoningServer, Decoding(reasoning_effort="low"), True,
+                             ("--drift-reasoning-effort", "low")),
+    "anthropic-thinking": Wire("anthropic/claude-sonnet-4-5", AnthropicServer, Decoding(thinking_tokens=16000), True,
+                               ("--drift-thinking-tokens", "16000")),
+    "gemini": Wire("gemini/gemini-2.5-pro", GeminiServer, Decoding(reasoning_effort="low"), True,
+                   ("--drift-reasoning-effort", "low")),
+    "openrouter-reasoning": Wire("openrouter/anthropic/claude-sonnet-4.5", lambda: OpenRouterServer(report_cost=True),
+                                 Decoding(reasoning_effort="low"), True, ("--drift-reasoning-effort", "low")),
+}
+
+
+@dataclass
+class Recording:
+    wire: Wire
+    root: Path
+    replay_base: str  # the server's api_base at a dead port: nothing can reach a provider
+    built: list[Any]  # fast_replay's request for each call litellm made while recording
+    sent: list[dict[str, Any]]  # what the server received, in order
+
+    def cases(self) -> list[Case]:
+        return [Case(self.wire.model, RELEASE_MANAGER, v, 0) for v in RELEASE_MANAGER.variants]
+
+    def settings(self) -> Settings:
+        return Settings(self.root, "none", self.replay_base, decoding=self.wire.decoding)
+
+
+def record_wire(wire: Wire, root: Path) -> Recording:
+    """The release_manager episodes (every variant, one repeat) recorded through litellm."""
+    built: list[Any] = []
+    real = caller_module.completion
+
+    def spy(litellm: Any, kwargs: dict[str, Any]) -> Any:
+        built.append(fast_replay.built(kwargs))
+        return real(litellm, kwargs)
+
+    with wire.server() as server, mock.patch.object(caller_module, "completion", spy):
+        recording = Recording(wire, root, server.url.replace(f":{server.port}", ":9"), built, server.requests)
+        for case in recording.cases():
+            outcome = play(case, Settings(root, "once", server.url, decoding=wire.decoding)).outcome
+            assert outcome.label_status == "ok", outcome.label_reason
+    return recording
+
+
+@pytest.fixture(scope="module", params=list(WIRES))
+def recording(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    return record_wire(WIRES[request.param], tmp_path_factory.mktemp(request.param))
+
+
+def test_every_body_built_is_the_body_litellm_sent(recording: Recording) -> None:
+    assert recording.built and len(recording.built) == len(recording.sent)
+    for built, sent in zip(recording.built, recording.sent):
+        assert built is not None, recording.wire.model
+        assert json.loads(built.body) == sent["body"]  # dict equality: key order aside, the same JSON
+        assert urlsplit(built.url).path == urlsplit(sent["path"]).path
+
+
+def _replay_episodes(recording: Recording) -> tuple[list[Any], list[Any], int]:
+    """The outcomes, each call's usage (as the meter's listeners see it) and how many calls
+    went through litellm.completion."""
+    events: list[CallEvent] = []
+    calls = 0
+    real = caller_module.completion
+
+    def counted(litellm: Any, kwargs: dict[str, Any]) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(litellm, kwargs)
+
+    remove = add_listener(events.append)
+    try:
+        with mock.patch.object(caller_module, "completion", counted):
+            outcomes = [play(case, recording.settings()).outcome for case in recording.cases()]
+    finally:
+        remove()
+    return outcomes, [e.usage for e in events], calls
+
+
+def test_a_fast_replay_plays_what_the_full_path_plays(recording: Recording, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, fast_usage, fast_calls = _replay_episodes(recording)
+    monkeypatch.setenv(fast_replay.OFF_ENV, "1")
+    full, full_usage, full_calls = _replay_episodes(recording)
+    assert fast_calls == 0 and full_calls == len(recording.sent)  # every call fast, then every call through litellm
+    assert fast == full and all(o.label_status == "ok" for o in fast)
+    assert fast_usage == full_usage and len(fast_usage) == len(recording.sent)
+    costs = [(repr(a.cost_usd), repr(b.cost_usd)) for a, b in zip(fast_usage, full_usage)]
+    assert all(a == b for a, b in costs)  # litellm's own figure, to the last digit
+    if recording.wire.priced:
+        assert all(u.cost_usd and u.cost_usd > 0 for u in fast_usage)
+    else:
+        assert all(u.cost_usd is None for u in fast_usage)
+    assert sum(u.reasoning_tokens for u in fast_usage) > 0
+
+
+def _pytest_evals(recordings: list[Recording], report: Path, off: str) -> None:
+    for recording in recordings:
+        env = {**os.environ, fast_replay.OFF_ENV: off}
+        argv = [sys.executable, "-m", "pytest", "evals", "-k", "release_manager", "-q", "-p", "no:randomly",
+                "-p", "no:cacheprovider", "-p", "no:xdist", "--model", recording.wire.model, *recording.wire.flags,
+                "--drift-cassette-dir", str(recording.root), "--record-mode=none",
+                "--drift-report", str(report / recording.root.name)]
+        proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_every_wire_format_replays_byte_identically_both_ways(tmp_path: Path) -> None:
+    """`pytest evals` over recordings of every wire format, fast path on and off: the same
+    outcomes and transcripts (usage and cost included), byte for byte."""
+    recordings = [record_wire(wire, tmp_path / "cassettes" / name) for name, wire in WIRES.items()]
+    _pytest_evals(recordings, tmp_path / "fast", "")
+    _pytest_evals(recordings, tmp_path / "full", "1")
+    for recording in recordings:
+        name = recording.root.name
+        for artefact in ("outcomes.jsonl", "transcripts.jsonl"):
+            fast = (tmp_path / "fast" / name / artefact).read_bytes()
+            assert fast == (tmp_path / "full" / name / artefact).read_bytes(), (name, artefact)
+        rows = [json.loads(line)["outcome"] for line in (tmp_path / "fast" / name / "outcomes.jsonl").read_text().splitlines()]
+        assert len(rows) == 4 and all(r["label_status"] == "ok" for r in rows), name
+        assert all((r["usage"]["cost_usd"] is not None) == recording.wire.priced for r in rows), name
