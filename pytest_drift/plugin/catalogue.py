@@ -8,18 +8,18 @@ imports a scenario."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import pytest
 
 from ..errors import DriftError
-from .network import block_network
+from .network import Guard, block_network
 from .options import OPTIONS, DriftOptions, asks_for_drift
 
 if TYPE_CHECKING:
     from ..world import Scenario
 
-_UNBLOCK = pytest.StashKey[Callable[[], None]]()
+_UNBLOCK = pytest.StashKey[Guard]()
 
 
 class LazyRegistry(Mapping[str, "Scenario"]):
@@ -131,6 +131,16 @@ def pytest_configure(config: pytest.Config) -> None:
         len(registry)  # build it now: a bad option is a usage error before any test; --markers lists them
     if options.block_network:
         config.stash[_UNBLOCK] = block_network()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    finally:  # pytest-recording's --block-network, ending with the test, restores a socket without ours
+        guard = item.config.stash.get(_UNBLOCK, None)
+        if guard is not None:
+            guard.reinstall()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

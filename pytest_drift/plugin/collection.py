@@ -9,7 +9,8 @@ import pytest
 
 from .catalogue import MODELS, REGISTRY
 from .forks import fork_cases
-from .options import OPTIONS
+from .network import LOOPBACK_PATTERNS
+from .options import OPTIONS, RECORDING
 
 if TYPE_CHECKING:
     from ..engine import Case
@@ -29,6 +30,10 @@ def _marks(case: Case, config: pytest.Config) -> list[pytest.MarkDecorator]:
     episode) and, for branching scenarios, every branch of one prefix."""
     marks = [getattr(pytest.mark, case.scenario.family), getattr(pytest.mark, case.scenario.name)]
     marks.append(pytest.mark.xdist_group(_group(case, config) if _groups_matter(config) else case.id))
+    if config.stash[OPTIONS].block_network and config.pluginmanager.has_plugin(RECORDING):
+        # pytest-recording's --block-network blocks loopback too within a test: the embedded model's
+        # server stays reachable, as under our own guard (non-loopback stays refused)
+        marks.append(pytest.mark.block_network(allowed_hosts=list(LOOPBACK_PATTERNS)))
     return marks
 
 

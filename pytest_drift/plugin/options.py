@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,12 +55,49 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def _add(group: Any, *names: str, **kwargs: Any) -> None:
-    """Add an option unless another plugin (pytest-recording) already owns it with this meaning."""
-    try:
-        group.addoption(*names, **kwargs)
-    except ValueError:
-        pass
+# -- options shared with pytest-recording -----------------------------------------------------------
+# pytest-recording registers `--record-mode` (dest record_mode) and `--block-network` with the same
+# meaning as ours, without an explicit dest: whichever of the two registers second fails at start-up
+# ("option dest 'record_mode' already used"). Plugins load in the entry points' order, which neither
+# chooses, so: if it registered them already, we read its; if it is still to load, we wait until every
+# plugin has loaded (pytest_load_initial_conftests) and add ours only if it did not (it was blocked,
+# autoloading was off); otherwise we add ours at once. Either way the values are read with a default,
+# its `--record-mode` defaulting to None where ours says "none".
+RECORDING = "recording"  # pytest-recording's plugin name (its pytest11 entry point)
+SHARED_OPTIONS: dict[str, dict[str, Any]] = {
+    "--record-mode": dict(choices=RECORD_MODES, default="none", dest="record_mode",
+                          help="cassette mode, as in pytest-recording: none (replay only, default), once, "
+                               "new_episodes, all, rewrite"),
+    "--block-network": dict(action="store_true", default=False, dest="block_network",
+                            help="refuse every non-loopback connection for the whole run"),
+}
+
+
+def _registered(parser: pytest.Parser, flag: str) -> bool:
+    """Whether some plugin has added `flag` (pytest keeps no public index of options: its groups)."""
+    groups = [parser._anonymous, *parser._groups]
+    return any(flag in option.names() for group in groups for option in group.options)
+
+
+def _recording_to_come(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """pytest-recording is installed, not blocked and not loaded yet (an entry point or a later `-p`
+    may load it; if none does, pytest_load_initial_conftests adds ours)."""
+    if pluginmanager.has_plugin(RECORDING) or pluginmanager.is_blocked(RECORDING):
+        return False
+    return importlib.util.find_spec("pytest_recording") is not None
+
+
+def _add_shared(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drift")
+    for flag, attrs in SHARED_OPTIONS.items():
+        if not _registered(parser, flag):
+            group.addoption(flag, **attrs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Every installed plugin has loaded: the shared options, unless pytest-recording added them."""
+    _add_shared(parser)
 
 
 @dataclass(frozen=True)
@@ -92,8 +130,8 @@ class DriftOptions:
         given_dir = get("drift_cassette_dir")
         report = get("drift_report")
         return cls(
-            models=tuple(dict.fromkeys(get("drift_models"))), record_mode=get("record_mode"),
-            block_network=bool(get("block_network")), repeats=get("drift_repeats"), seed=get("drift_seed"),
+            models=tuple(dict.fromkeys(get("drift_models"))), record_mode=get("record_mode", None) or "none",
+            block_network=bool(get("block_network", False)), repeats=get("drift_repeats"), seed=get("drift_seed"),
             report=Path(report) if report else None, api_base=get("drift_api_base"),
             cassette_dir=Path(given_dir or config.rootpath / "cassettes"), default_cassette_dir=not given_dir,
             no_baseline=get("drift_no_baseline"), update_baseline=get("drift_update_baseline"),
@@ -179,15 +217,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     g = parser.getgroup("drift", "pytest-drift: goal drift and instrumental behaviour evals")
+    if not _recording_to_come(pluginmanager):  # else pytest_load_initial_conftests adds what it leaves
+        _add_shared(parser)
     g.addoption("--model", action="append", default=[], dest="drift_models", metavar="MODEL",
                 help="model to evaluate (repeatable): provider/model via litellm, policy/<name>, "
                      "local/smollm2-135m. Default: the models whose cassettes ship in the cassette dir.")
-    _add(g, "--record-mode", choices=RECORD_MODES, default="none", dest="record_mode",
-         help="cassette mode, as in pytest-recording: none (replay only, default), once, new_episodes, all, rewrite")
-    _add(g, "--block-network", action="store_true", default=False, dest="block_network",
-         help="refuse every non-loopback connection for the whole run")
     g.addoption("--drift-repeats", type=_int_at_least(1), default=1, metavar="N", help="repeats per episode")
     g.addoption("--drift-seed", type=_int_at_least(0), default=0, metavar="S", help="base seed of every episode")
     g.addoption("--drift-report", default=None, metavar="DIR", help="write DIR/outcomes.jsonl at the end")
@@ -244,5 +280,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def manifest_options(config: pytest.Config) -> dict[str, Any]:
     options = {name: config.getoption(name, None) for name in IN_MANIFEST}
+    drift = config.stash[OPTIONS]  # the shared options as read (pytest-recording's default is None)
+    options.update(record_mode=drift.record_mode, block_network=drift.block_network)
     options["xdist_workers"] = getattr(config.option, "numprocesses", None)
     return options
