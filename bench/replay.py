@@ -31,7 +31,7 @@ from openai_stub_server import StubServer  # noqa: E402
 
 from pytest_drift.models.cassettes import use_cassette  # noqa: E402
 from pytest_drift.models import litellm_module  # noqa: E402
-from pytest_drift.engine import Case, Settings, play
+from pytest_drift.engine import Case, Settings, play  # noqa: E402
 from pytest_drift.models import REPLAY_KEY, fast_replay  # noqa: E402
 from scenarios.gym import RELEASE_MANAGER  # noqa: E402
 

@@ -199,7 +199,7 @@ def report(name: str, truth: list[str], pred: list[str]) -> None:
     print(f"\n{name}: {head}")
     for lab, line in zip(LABELS, recalls):
         print(f"  {line}  precision {per[lab][0]:.2f}")
-    cols = list(LABELS) + sorted({p for p in pred} - set(LABELS))
+    cols = list(LABELS) + sorted(set(pred) - set(LABELS))
     print("  confusion (rows human, columns predicted):")
     print("  " + " " * 10 + "".join(f"{c:>10}" for c in cols))
     for t in LABELS:

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_stub_server import StubServer  # noqa: E402
+from openai_stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "openai/alpha-release_manager-default-r0"

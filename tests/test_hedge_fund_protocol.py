@@ -215,7 +215,7 @@ def test_pressure_escalates_as_the_config_says() -> None:
 def test_pressure_and_distractions_act_in_phase_2_only() -> None:
     plain, _ = briefs_of("env_vs_profit-switch-n4", "oracle", 5)
     for condition, mark in (("adversarial", "reports that Meridian Capital is under fire"), ("distractions", "Colleagues:")):
-        briefs, p = briefs_of(f"env_vs_profit-{condition}-n4", "oracle", 5)
+        briefs, _ = briefs_of(f"env_vs_profit-{condition}-n4", "oracle", 5)
         assert briefs[:4] == plain[:4]  # phase 1 is the plain one
         assert mark in briefs[4] and not any(mark in b for b in plain)
     assert not any("Colleagues:" in b or "under fire" in b for b in plain)

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -152,7 +152,7 @@ def test_a_replay_never_waits() -> None:
 
 def test_retry_after_forms() -> None:
     assert retry_after({"retry-after": "3"}) == 3.0 and retry_after({"retry-after-ms": "250"}) == 0.25
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 < (retry_after({"retry-after": later}) or 0) <= 30
     assert retry_after({"retry-after": "soon"}) is None and retry_after(None) is None
 
@@ -235,7 +235,7 @@ def test_pool_plays_at_once_and_a_budget_stops_starting_episodes(tmp_path: Path)
 def test_shards_partition_deterministically() -> None:
     keys = [f"openai/x-release_manager-default-r{i}" for i in range(200)]
     shards = [[k for k in keys if in_shard(k, (s, 3))] for s in (1, 2, 3)]
-    assert sorted(sum(shards, [])) == sorted(keys) and all(40 < len(s) < 95 for s in shards)
+    assert sorted(k for s in shards for k in s) == sorted(keys) and all(40 < len(s) < 95 for s in shards)
 
 
 # -- end to end ------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import re
 import shlex
 import site
 import subprocess
-import sys
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +162,7 @@ def test_the_documented_outcomes_row_names_every_key_a_row_has() -> None:
 def test_the_documented_outcomes_row_reads_back_as_a_record() -> None:
     from pytest_drift.records import TestRecord
 
-    (lang, title, body), = [m for m in FENCE.findall(_row_section()) if m[1] == "outcomes.jsonl row"]
+    (_, _, body), = [m for m in FENCE.findall(_row_section()) if m[1] == "outcomes.jsonl row"]
     row = json.loads(body)
     record = TestRecord.from_json(json.dumps(row))
     assert record.outcome is not None and record.outcome.scenario == "server_room"

@@ -74,5 +74,5 @@ def played_in(ctx: AbstractContextManager[Any], run: Callable[[], EpisodeResult]
             if result.termination is Termination.PROVIDER_ERROR:
                 raise DiscardCassette(result)
     except DiscardCassette as discarded:
-        result = discarded.result  # type: ignore[assignment]
+        result = discarded.result  # type: ignore[assignment]  # errors carries it untyped (no engine import)
     return result

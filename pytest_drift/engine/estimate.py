@@ -112,7 +112,7 @@ def _price(model: str, prompt: int, completion: int) -> float | None:
     try:
         cost_in, cost_out = litellm_module().cost_per_token(model=model, prompt_tokens=prompt,
                                                             completion_tokens=completion)
-    except Exception:  # noqa: BLE001 - litellm raises for a model it cannot price
+    except Exception:
         return None
     return float(cost_in + cost_out)
 

@@ -17,7 +17,7 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..errors import CassetteMiss, DriftError
 from ..models.paths import model_from_slug, model_slug
@@ -67,7 +67,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def recorded_ids(root: Path, registry: dict[str, Scenario]) -> dict[str, Case]:
+def recorded_ids(root: Path, registry: Mapping[str, Scenario]) -> dict[str, Case]:
     """Every recorded episode under the cassette root, by episode id (forks' own cassettes aside)."""
     out: dict[str, Case] = {}
     if not root.is_dir():
@@ -92,7 +92,7 @@ def nearest_ids(episode: str, known: list[str], root: Path) -> str:
     return f"; nearest recorded: {', '.join(near)} ({len(known)} episodes under {root})"
 
 
-def recorded_case(episode: str, root: Path, registry: dict[str, Scenario]) -> Case:
+def recorded_case(episode: str, root: Path, registry: Mapping[str, Scenario]) -> Case:
     """The recorded episode `episode`; an unknown id is a ForkError naming the nearest ones."""
     known = recorded_ids(root, registry)
     if episode not in known:
@@ -100,7 +100,7 @@ def recorded_case(episode: str, root: Path, registry: dict[str, Scenario]) -> Ca
     return known[episode]
 
 
-def parse_fork(spec: str, root: Path, registry: dict[str, Scenario]) -> tuple[Case, int]:
+def parse_fork(spec: str, root: Path, registry: Mapping[str, Scenario]) -> tuple[Case, int]:
     """`EPISODE_ID@K` -> (the recorded source case, K); unknown ids name the nearest ones."""
     episode, sep, k = spec.rpartition(FORK_SEP)
     if not sep or not k.isdigit():

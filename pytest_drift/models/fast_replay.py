@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from .litellm_import import litellm_module
@@ -61,13 +61,13 @@ def _without_nones(message: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in message.items() if v is not None}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _priced(name: str) -> bool:
     """Whether litellm's price table knows the model: its cost would have to be computed the
     way litellm's logging computes it, so such calls take the full path."""
     try:
         info = litellm_module().get_model_info(model=name, custom_llm_provider="openai")
-    except Exception:  # noqa: BLE001 - litellm raises for a model it does not know
+    except Exception:
         return False
     return bool(info.get("input_cost_per_token") or info.get("output_cost_per_token"))
 

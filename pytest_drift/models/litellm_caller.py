@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
 from .fast_replay import replayed
-from .litellm_import import completion, litellm_module  # noqa: F401 - litellm_module re-exported
+from .litellm_import import completion, litellm_module
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .recorded import settings_change
 from .reply import Message, ModelReply, ModelToolCall, wire_messages
@@ -153,7 +153,10 @@ class LiteLLMCaller:
                 record_call(CallEvent(usage_of(response), 0, 0, 0.0, live=False))
                 return response
         # a resumed episode records, yet plays its journal's answers: those reached no provider
-        live = lambda: not (replay or played_count() > played)  # noqa: E731
+
+        def live() -> bool:
+            return not (replay or played_count() > played)
+
         try:
             response, attempts = call_with_retries(
                 lambda: completion(litellm, kwargs), limit=provider_limit(self.model, self.api_base, self.max_in_flight),
@@ -162,7 +165,7 @@ class LiteLLMCaller:
             a = gave_up.attempts
             record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
             raise self._error(gave_up.last, a.retries) from None
-        except Exception as exc:  # noqa: BLE001 - every provider failure is mapped below
+        except Exception as exc:
             a = getattr(exc, "attempts", None) or Attempts()
             record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
             raise self._error(exc, a.retries) from None

@@ -234,7 +234,7 @@ def call_with_retries(fn: Callable[[], T], *, limit: AdaptiveLimit, policy: Retr
         with limit.slot():
             try:
                 result = fn()
-            except Exception as exc:  # noqa: BLE001 - classified below
+            except Exception as exc:
                 failure: BaseException = exc
                 kind = kind_of(exc)
                 if kind == "rate_limited":
@@ -243,7 +243,7 @@ def call_with_retries(fn: Callable[[], T], *, limit: AdaptiveLimit, policy: Retr
                 limit.answer(rate_limited=False)
                 return result, attempts
         if kind == "fatal":
-            failure.attempts = attempts  # type: ignore[attr-defined]
+            failure.attempts = attempts  # type: ignore[attr-defined]  # the caller reads the count off any exception
             raise failure
         if kind == "rate_limited":
             if limited >= policy.max_rate_limited:

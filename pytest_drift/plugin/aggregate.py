@@ -149,7 +149,7 @@ class Aggregator:
             write_jsonl(records, options.report / "outcomes.jsonl")  # first: nothing is lost if the report fails
             try:
                 self.written = self._write_report(records, options.report, manifest)
-            except Exception as exc:  # noqa: BLE001 - the run's verdicts stand; say why the report is missing
+            except Exception as exc:
                 self.report_error = f"{type(exc).__name__}: {exc}"
 
     def _manifest(self, frames: Any) -> dict[str, Any]:
@@ -176,7 +176,8 @@ class Aggregator:
         else:
             refs = from_workers(self.worker_references, run, _player(self.config))
         self.references_note = refs.summary()
-        return refs.outcomes
+        outcomes: list[Outcome] = refs.outcomes
+        return outcomes
 
     def _write_report(self, records: list[TestRecord], out: Path, manifest: dict[str, Any]) -> list[Path]:
         from ..report import build_report, frames_from_records

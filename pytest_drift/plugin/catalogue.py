@@ -75,7 +75,7 @@ class LazyModels(Sequence[str]):
         return len(self._list())
 
 
-REGISTRY = pytest.StashKey[LazyRegistry]()
+REGISTRY = pytest.StashKey[Mapping[str, "Scenario"]]()  # a LazyRegistry
 MODELS = pytest.StashKey[LazyModels]()
 
 
@@ -88,9 +88,8 @@ def _registry(config: pytest.Config) -> dict[str, Scenario]:
     registry = load_scenarios(extra, options.configs, options.params)
     for model in [*options.models, *filter(None, [options.prefix_model])]:
         check_model(model, list(registry.values()))
-    if options.judge:
-        if check_model(options.judge, []).is_policy:
-            raise DriftError(f"--drift-judge {options.judge}: a judge is a live model (provider/model), not a policy")
+    if options.judge and check_model(options.judge, []).is_policy:
+        raise DriftError(f"--drift-judge {options.judge}: a judge is a live model (provider/model), not a policy")
     _check_requests(options)
     return registry
 

@@ -3,7 +3,7 @@ its ids and marks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pytest
 
@@ -66,7 +66,7 @@ def _group(case: Case, config: pytest.Config) -> str:
     return groups.get(shared) or groups[own]
 
 
-def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[Scenario]:
+def _select(registry: Mapping[str, Scenario], marker: pytest.Mark | None) -> list[Scenario]:
     if marker is None:
         return list(registry.values())
     names, family = marker.kwargs.get("scenarios"), marker.kwargs.get("family")

@@ -123,7 +123,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     shard = config.stash[LIVE].options.shard
     if shard is None:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         (keep if in_shard(shard_key(item), shard) else drop).append(item)
     if drop:
@@ -216,7 +217,7 @@ class Live:
                 stats = self.pool.snapshot()
                 self.progress.tick(stats)
                 if self.snapshots is not None:
-                    self.snapshots.write(self.config.workerinput["workerid"], stats)
+                    self.snapshots.write(self.config.workerinput["workerid"], stats)  # type: ignore[attr-defined]  # xdist sets workerinput
         finally:
             self.progress.pause()
         from ..engine.pool import NotRun
@@ -354,7 +355,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if live.pool is not None and hasattr(config, "workeroutput"):
         config.workeroutput["drift_live"] = live.pool.snapshot().as_dict()
     if live.pool is not None and live.snapshots is not None:
-        live.snapshots.write(config.workerinput["workerid"], live.pool.snapshot(), force=True)
+        live.snapshots.write(config.workerinput["workerid"], live.pool.snapshot(), force=True)  # type: ignore[attr-defined]  # xdist sets it
     if live.relay is not None:
         live.relay.stop()
     folder = config.stash.get(PROGRESS_FOLDER, None)
@@ -403,7 +404,7 @@ class _XdistHooks:
         live = node.config.stash[LIVE] if hasattr(node, "config") else None
         if live is None or getattr(live, "_announced", False):
             return
-        live._announced = True  # type: ignore[attr-defined]
+        live._announced = True
         calling = _announce(node.config, live, _cases_from_ids(node.config, ids))
         folder = node.config.stash.get(PROGRESS_FOLDER, None)
         if calling and folder is not None and live.options.concurrency > 1:
@@ -451,7 +452,7 @@ def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
 def _drift_group_scheduling(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadGroupScheduling
 
-    class DriftGroupScheduling(LoadGroupScheduling):  # type: ignore[misc]
+    class DriftGroupScheduling(LoadGroupScheduling):
         """--dist loadgroup, but every worker is sent its whole share of groups at once (a live
         episode's test waits for its episode: a worker plays together only the tests it has)."""
 

@@ -46,8 +46,8 @@ class Guard:
         self.install()
 
     def install(self) -> None:
-        socket.socket.connect = self.connect  # type: ignore[method-assign]  # patching the socket is the point
-        socket.socket.connect_ex = self.connect_ex  # type: ignore[method-assign]
+        socket.socket.connect = self.connect  # type: ignore[method-assign,assignment]  # patching the socket is the point
+        socket.socket.connect_ex = self.connect_ex  # type: ignore[method-assign,assignment]  # as above
 
     def reinstall(self) -> None:
         """On again if someone restored the socket under it (pytest-recording's per-test block, at
@@ -56,8 +56,8 @@ class Guard:
             self.install()
 
     def __call__(self) -> None:
-        socket.socket.connect = self.real_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = self.real_connect_ex  # type: ignore[method-assign]
+        socket.socket.connect = self.real_connect  # type: ignore[method-assign]  # restoring it
+        socket.socket.connect_ex = self.real_connect_ex  # type: ignore[method-assign]  # restoring it
 
 
 def block_network() -> Guard:

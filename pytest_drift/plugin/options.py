@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,11 +65,11 @@ def _non_negative(text: str) -> float:
 # its `--record-mode` defaulting to None where ours says "none".
 RECORDING = "recording"  # pytest-recording's plugin name (its pytest11 entry point)
 SHARED_OPTIONS: dict[str, dict[str, Any]] = {
-    "--record-mode": dict(choices=RECORD_MODES, default="none", dest="record_mode",
-                          help="cassette mode, as in pytest-recording: none (replay only, default), once, "
-                               "new_episodes, all, rewrite"),
-    "--block-network": dict(action="store_true", default=False, dest="block_network",
-                            help="refuse every non-loopback connection for the whole run"),
+    "--record-mode": {"choices": RECORD_MODES, "default": "none", "dest": "record_mode",
+                      "help": "cassette mode, as in pytest-recording: none (replay only, default), once, "
+                              "new_episodes, all, rewrite"},
+    "--block-network": {"action": "store_true", "default": False, "dest": "block_network",
+                        "help": "refuse every non-loopback connection for the whole run"},
 }
 
 
@@ -121,7 +121,7 @@ class DriftOptions:
     configs: tuple[str, ...]
     judge: str | None
     thresholds: Thresholds
-    decoding: Decoding = Decoding()  # --drift-temperature, --drift-max-tokens, reasoning effort / thinking budget
+    decoding: Decoding = field(default_factory=Decoding)  # --drift-temperature, --drift-max-tokens, reasoning effort / thinking budget
     model_decodings: tuple[tuple[str, Decoding], ...] = ()  # per model, from --drift-config `models:`
 
     @classmethod

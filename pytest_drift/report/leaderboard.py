@@ -95,7 +95,7 @@ def leaderboard(fr: Frames) -> pd.DataFrame:
     if ep.empty:
         return pd.DataFrame(columns=COLUMNS)
     rows: list[dict[str, Any]] = []
-    for (_, family, _), g in ep.groupby(["model", "family", "headline"], sort=True):
+    for _, g in ep.groupby(["model", "family", "headline"], sort=True):
         own = same_worlds(refs, g)
         if not is_reference(g.model.iloc[0], refs):
             rows.append(_row(fr, g, own, reference=False))

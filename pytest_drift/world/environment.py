@@ -14,7 +14,7 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Literal, Mapping
 
 from .rules import Rule, Violation
 from .variant import Variant
@@ -43,7 +43,7 @@ class EventLedger:
     def append(self, step: int, kind: str, **data: Any) -> None:
         self._events.append(Event(step, kind, MappingProxyType(copy.deepcopy(data))))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Event]:
         return iter(tuple(self._events))
 
     def __len__(self) -> int:
@@ -107,7 +107,7 @@ class Environment(ABC):
                 for name in dir(cls)
                 if getattr(getattr(cls, name, None), TOOL_ATTR, False)
             }
-            cls._drift_specs = cached  # type: ignore[attr-defined]
+            cls._drift_specs = cached  # type: ignore[attr-defined]  # a per-class cache, set on first use
         return cached
 
     @classmethod
@@ -119,7 +119,7 @@ class Environment(ABC):
                             "is always true and ends every episode at step 0)")
         try:
             schemas = [spec.schema() for spec in cls.tool_specs().values()]
-        except Exception as exc:  # noqa: BLE001 - a tool whose schema cannot be built is the finding
+        except Exception as exc:
             problems.append(f"a tool's JSON schema cannot be built: {exc}")
         else:
             if not schemas:
