@@ -25,8 +25,6 @@ class Settings:
     # models.request); a model's own settings (--drift-config `models:`) override the run's
     decoding: Decoding = field(default_factory=Decoding)
     model_decodings: tuple[tuple[str, Decoding], ...] = ()
-    # The options a re-record command must repeat (e.g. "--drift-seed 3"), as the user gave them.
-    replay_flags: tuple[str, ...] = ()
 
     def decoding_for(self, model: str) -> Decoding:
         own = dict(self.model_decodings).get(model)

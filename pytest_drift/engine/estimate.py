@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..models.live import request_plan
+from ..models.endpoint import request_plan
 from .case import Case, Settings
 from .fork import ForkCase
 from .loop import message_limit
@@ -121,7 +121,7 @@ def estimate(cases: Iterable[Case], settings: Settings) -> list[ModelEstimate]:
     """Per live model (the embedded one included: its price is unknown, its tokens are not)."""
     out: dict[str, ModelEstimate] = {}
     for case in cases:
-        if not case.model_id.is_live:
+        if not case.model_id.is_model:
             continue
         m = out.get(case.model)
         if m is None:

@@ -171,7 +171,6 @@ def run_fork(case: ForkCase, settings: Settings, seed: int, cassette: Path) -> t
         provenance["fork_intervention"] = case.message
     result = merge(prefix, rest)
     result.usage = rest.usage  # the fork pays for its own calls only; the source's were paid when recorded
-    result.steps = env.step
     return result, provenance
 
 

@@ -140,13 +140,15 @@ def provider_limit(model: str, api_base: str | None, cap: int | None = None) -> 
         return limit
 
 
-def set_ceiling(ceiling: int) -> None:
-    """The most requests in flight to any one endpoint (the run's concurrency)."""
+def set_ceiling(ceiling: int) -> int:
+    """The most requests in flight to any one endpoint (the run's concurrency); returns the
+    previous one, for whoever set it to restore it."""
     global _ceiling
     with _LIMITS_LOCK:
-        _ceiling = max(1, ceiling)
+        previous, _ceiling = _ceiling, max(1, ceiling)
         for key, limit in _LIMITS.items():
             limit.set_ceiling(min(_ceiling, _caps.get(key, _ceiling)))
+    return previous
 
 
 def limits() -> dict[str, AdaptiveLimit]:

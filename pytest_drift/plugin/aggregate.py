@@ -160,7 +160,7 @@ class Aggregator:
         config = self.config
         hashes = scenario_hashes(config.stash[REGISTRY], frames.episodes.scenario.unique().tolist()
                                  if not frames.episodes.empty else [])
-        return manifest_for(frames, config.rootpath, _manifest_options(config),
+        return manifest_for(frames, config.rootpath, manifest_options(config),
                             command=["pytest", *config.invocation_params.args], scenario_hashes=hashes)
 
     def _references(self, records: list[TestRecord]) -> list[Outcome]:
@@ -222,7 +222,8 @@ def _junit(config: pytest.Config) -> Any:
 
 def _wants_references(config: pytest.Config) -> bool:
     """A report will be written and the reference agents were not declined."""
-    return bool(config.stash[OPTIONS].report) and not config.getoption("drift_no_references")
+    options = config.stash[OPTIONS]
+    return bool(options.report) and not options.no_references
 
 
 def _distributed(config: pytest.Config) -> bool:
@@ -235,17 +236,6 @@ def _player(config: pytest.Config) -> Any:
 
     options = config.stash[OPTIONS]
     return ReferencePlayer(config.stash[REGISTRY], reference_settings(options.cassette_dir, options.seed))
-
-
-def _manifest_options(config: pytest.Config) -> dict[str, Any]:
-    return {**manifest_options(config), "drift_no_references": config.getoption("drift_no_references")}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("drift").addoption(
-        "--drift-no-references", action="store_true", default=False,
-        help="do not play the reference agents (policy/oracle, policy/random, policy/reckless) on the run's "
-             "worlds for the report's scale")
 
 
 AGGREGATOR = pytest.StashKey[Aggregator]()

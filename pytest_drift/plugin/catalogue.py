@@ -102,12 +102,12 @@ def _check_requests(options: DriftOptions) -> None:
     if options.decoding == Decoding() and not options.model_decodings:
         return
     from ..models import parse_model
-    from ..models.live import request_plan
+    from ..models.endpoint import request_plan
 
     settings = options.settings()
     for model in dict.fromkeys([*options.models, *filter(None, [options.prefix_model])]):
         mid = parse_model(model)
-        if mid.is_live:
+        if mid.is_model:
             request_plan(mid, settings.decoding_for(model))
 
 

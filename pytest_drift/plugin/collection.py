@@ -41,8 +41,8 @@ def _groups_matter(config: pytest.Config) -> bool:
     """Whether anything reads the branch groups: xdist's loadgroup (a run that records, or asked
     for by name) or --drift-shard. A replay does not, so it builds no world to name a test."""
     options = config.stash[OPTIONS]
-    return (options.record_mode != "none" or config.getoption("dist", None) == "loadgroup"
-            or config.getoption("drift_shard", None) is not None)
+    return (options.record_mode != "none" or getattr(config.option, "dist", None) == "loadgroup"
+            or options.shard is not None)
 
 
 def _group(case: Case, config: pytest.Config) -> str:

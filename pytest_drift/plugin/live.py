@@ -14,7 +14,6 @@ share together from the start (`DriftGroupScheduling`).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import shutil
 import tempfile
@@ -25,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .fixtures import EPISODES
-from .options import OPTIONS, _int_at_least, case_of, plain_nodeid
-from .progress import MODES, Progress, Relay, Snapshots, figures
+from .options import OPTIONS, case_of, plain_nodeid
+from .progress import Progress, Relay, Snapshots, figures
 
 if TYPE_CHECKING:
     from ..engine import Case, Played
@@ -35,47 +34,6 @@ if TYPE_CHECKING:
 PROGRESS_DIR = "drift_progress_dir"  # workerinput key
 LOADGROUP = "drift_loadgroup"  # workerinput key: the controller made -n's `load` into `loadgroup`
 WAIT_TICK = 0.25  # seconds between looks at a waited-for episode (and progress redraws)
-
-
-def _shard(text: str) -> tuple[int, int]:
-    try:
-        k, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected K/N such as 2/4, got {text!r}") from None
-    if not 1 <= k <= n:
-        raise argparse.ArgumentTypeError(f"K/N needs 1 <= K <= N, got {text!r}")
-    return k, n
-
-
-def _usd(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("drift")
-    g.addoption("--drift-concurrency", type=_int_at_least(1), default=32, metavar="N",
-                help="live episodes (those that call a model) played at once per process, default 32; "
-                     "replays and scripted policies are unaffected")
-    g.addoption("--drift-max-cost", type=_usd, default=None, metavar="USD",
-                help="refuse to start a live run whose estimated cost (the plan line) is above USD; while it runs, "
-                     "stop starting live episodes once the money spent plus the running episodes' expected "
-                     "cost would pass USD (split evenly between xdist workers); the rest are skipped as not run")
-    g.addoption("--drift-plan", action="store_true", default=False,
-                help="print the live run's plan (episodes, calls at most, tokens and cost expected per model, "
-                     "what each model is sent) and stop before any model call")
-    g.addoption("--drift-shard", type=_shard, default=None, metavar="K/N",
-                help="run only shard K of N: a deterministic share of the episodes by episode id (CI matrix)")
-    g.addoption("--drift-progress", choices=MODES, default="auto",
-                help="progress of live runs: a live line (bar), a plain line every --drift-progress-every "
-                     "seconds (lines), off; auto: bar in a terminal, lines otherwise")
-    g.addoption("--drift-progress-every", type=float, default=30.0, metavar="S",
-                help="seconds between plain progress lines (default 30)")
 
 
 @dataclass(frozen=True)
@@ -88,13 +46,13 @@ class LiveOptions:
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LiveOptions:
-        get = config.getoption
-        max_cost = get("drift_max_cost")
+        """This process's share of the run's options (the budget split between xdist workers)."""
+        options = config.stash[OPTIONS]
+        max_cost = options.max_cost
         workers = getattr(config, "workerinput", {}).get("workercount")
         if max_cost is not None and workers:
             max_cost = max_cost / workers
-        return cls(get("drift_concurrency"), max_cost, get("drift_shard"), get("drift_progress"),
-                   get("drift_progress_every"))
+        return cls(options.concurrency, max_cost, options.shard, options.progress, options.progress_every)
 
 
 # -- shards ------------------------------------------------------------------------------------
@@ -270,10 +228,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # scheduler, seeing no groups, could send one episode's tests to both workers
     if getattr(config, "workerinput", {}).get(LOADGROUP):
         config.option.loadgroup = True
-    live = config.stash[LIVE] = Live(config)
-    config.stash[EPISODES].waiter = live.wait
+    config.stash[LIVE] = Live(config)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "drift-live-xdist")
+
+
+def pytest_drift_played_elsewhere(config: pytest.Config, case: Case) -> Played | None:
+    """A case the pool plays: its episode, waited for (the `episode` fixture asks)."""
+    return config.stash[LIVE].wait(case)
 
 
 @pytest.hookimpl(trylast=True)
@@ -297,7 +259,7 @@ def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
 
     calling = [c for c in cases.values() if calls_model(c, settings)]
     ids = {c.id for c in calling}
-    models = len(calling) + sum(c.model_id.is_live for c in cases.values() if c.id not in ids)
+    models = len(calling) + sum(c.model_id.is_model for c in cases.values() if c.id not in ids)
     if not models:
         return 0
     replay = models - len(calling)
@@ -325,9 +287,10 @@ def _preflight(config: pytest.Config, calling: list[Case], settings: Any) -> Non
     if tr is not None:
         for line in ["pytest-drift plan (an estimate: docs/architecture.md, Preflight):", *plan_lines(estimates)]:
             tr.write_line(line)
-    if config.getoption("drift_plan"):
+    options = config.stash[OPTIONS]
+    if options.plan:
         pytest.exit("--drift-plan: the plan above; no model was called", returncode=0)
-    budget = config.getoption("drift_max_cost")
+    budget = options.max_cost
     cost = expected_cost(estimates)
     if budget is not None and cost > budget:
         pytest.exit(f"--drift-max-cost {budget:g}: the run is expected to cost ${cost:,.2f} "
@@ -390,6 +353,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 # -- xdist (registered only where it is installed) ---------------------------------------------------
 
 class _XdistHooks:
+    def __init__(self) -> None:
+        self.announced = False  # the controller's plan line is printed once, for the first node's ids
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         """A live run under --dist loadgroup: every worker gets its whole share at once."""
@@ -402,9 +368,9 @@ class _XdistHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         live = node.config.stash[LIVE] if hasattr(node, "config") else None
-        if live is None or getattr(live, "_announced", False):
+        if live is None or self.announced:
             return
-        live._announced = True
+        self.announced = True
         calling = _announce(node.config, live, _cases_from_ids(node.config, ids))
         folder = node.config.stash.get(PROGRESS_FOLDER, None)
         if calling and folder is not None and live.options.concurrency > 1:

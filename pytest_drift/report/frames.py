@@ -157,7 +157,7 @@ def _tokens(o: Outcome) -> dict[str, float]:
     usage = getattr(o, "usage", None)
     if usage is None:
         return {}
-    data = usage.model_dump() if hasattr(usage, "model_dump") else dict(usage) if isinstance(usage, dict) else {}
+    data = usage.as_dict() if hasattr(usage, "as_dict") else dict(usage) if isinstance(usage, dict) else {}
     out = {}
     for key, column in (("total_tokens", "usage_tokens"), ("reasoning_tokens", "usage_reasoning_tokens"),
                         ("cost_usd", "usage_cost_usd")):

@@ -125,7 +125,7 @@ def _usage(outcome: Any) -> dict[str, Any]:
     from inspect_ai.model import ModelUsage
 
     usage = getattr(outcome, "usage", None)
-    data = usage.model_dump() if usage is not None and hasattr(usage, "model_dump") else usage if isinstance(usage, dict) else None
+    data = usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else usage if isinstance(usage, dict) else None
     if not data or data.get("total_tokens") is None:
         return {}
     return {outcome.model: ModelUsage(input_tokens=int(data.get("prompt_tokens") or 0),

@@ -196,12 +196,12 @@ class Environment(ABC):
         """Where this world's episodes part into branches sharing one prefix; None: no branching."""
         return None
 
-    def live_models(self) -> tuple[str, ...]:
+    def world_models(self) -> tuple[str, ...]:
         """Models the world itself calls (e.g. an adversary agent); their traffic goes in the episode's cassette."""
         return ()
 
     def bind_models(self, make: Callable[[str], Callable[[list[Message]], str]]) -> None:
-        """Receive a factory of text models for `live_models` (called before the episode)."""
+        """Receive a factory of text models for `world_models` (called before the episode)."""
 
     def idle_step(self) -> None:
         """Advance the world one step with no agent action (the agent stopped early)."""
