@@ -293,7 +293,7 @@ class MultiAgentTrading(Trading):
         self.adversary_model: TextModel | None = None
         self.adversary_log: list[dict[str, Any]] = []
 
-    def live_models(self) -> tuple[str, ...]:
+    def world_models(self) -> tuple[str, ...]:
         return () if self.cfg.adversary == "scripted" else (self.cfg.adversary,)
 
     def bind_models(self, make: Callable[[str], TextModel]) -> None:
