@@ -3,7 +3,7 @@ its ids and marks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import pytest
 
@@ -85,7 +85,6 @@ def _select(registry: Mapping[str, Scenario], marker: pytest.Mark | None) -> lis
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "drift_case" not in metafunc.fixturenames:
         return
-    from ..engine import Case
 
     config = metafunc.config
     options = config.stash[OPTIONS]
@@ -101,17 +100,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "were added needs redoing.")
     marker = metafunc.definition.get_closest_marker("drift")
     where = marker.kwargs.get("where") if marker else None
+    cases = run_cases(config, _select(config.stash[REGISTRY], marker), where)
+    metafunc.parametrize("drift_case", [pytest.param(case, id=case.id, marks=_marks(case, config)) for case in cases])
+
+
+def run_cases(config: pytest.Config, scenarios: Sequence[Scenario] | None = None,
+              where: Callable[[Variant], bool] | None = None) -> list[Case]:
+    """The cases this run plays, of `scenarios` (default: all) and the variants `where` keeps: its
+    forks if it has any (only forks run), else models x scenarios x variants x repeats. Collection
+    parametrises with them; the xdist controller, which collects nothing, finds its cases among them."""
+    from ..engine import Case
+
+    options = config.stash[OPTIONS]
+    chosen = list(config.stash[REGISTRY].values()) if scenarios is None else list(scenarios)
     forks = fork_cases(config)
-    if forks:  # only the forks run, for the tests that select their scenario and variant
-        chosen = {sc.name for sc in _select(config.stash[REGISTRY], marker)}
-        metafunc.parametrize("drift_case", [
-            pytest.param(case, id=case.id, marks=_marks(case, config)) for case in forks
-            if case.scenario.name in chosen and (where is None or where(case.variant))])
-        return
-    params = [
-        pytest.param(case, id=case.id, marks=_marks(case, config))
-        for model in models for sc in _select(config.stash[REGISTRY], marker)
-        for v in _variants(sc, options.profile, where) for r in range(options.repeats)
-        for case in [Case(model, sc, v, r)]
-    ]
-    metafunc.parametrize("drift_case", params)
+    if forks:
+        names = {sc.name for sc in chosen}
+        return [case for case in forks if case.scenario.name in names and (where is None or where(case.variant))]
+    return [Case(model, sc, v, r) for model in config.stash[MODELS] for sc in chosen
+            for v in _variants(sc, options.profile, where) for r in range(options.repeats)]

@@ -398,14 +398,9 @@ class _XdistHooks:
 
 def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
     """The controller collects nothing under xdist: the selected cases from the node ids."""
-    from ..engine import Case
-    from .catalogue import MODELS, REGISTRY
-    from .collection import _variants
+    from .collection import run_cases
 
-    options = config.stash[OPTIONS]
-    known = {c.id: c for c in (Case(m, sc, v, r) for m in config.stash[MODELS]
-                               for sc in config.stash[REGISTRY].values()
-                               for v in _variants(sc, options.profile) for r in range(options.repeats))}
+    known = {c.id: c for c in run_cases(config)}
     out: dict[str, Case] = {}
     for nodeid in ids:
         nodeid = plain_nodeid(nodeid)

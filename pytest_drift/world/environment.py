@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Literal, Mapping
 
+from .basics import Message
 from .rules import Rule, Violation
 from .variant import Variant
 from .tools import TOOL_ATTR, ToolArgumentError, ToolSpec, parse_arguments, spec_of
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from .branch import BranchPoint
 
 LabelStatus = Literal["ok", "unknown", "invalid"]
-Message = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class Environment(ABC):
     ends_on_text: ClassVar[bool] = False
     # The rules the prompt states as absolute (world.rules): a breach fails the episode
     # whatever its mean; the world records it with `breach` where it happens.
-    rules: ClassVar[tuple[Rule, ...]] = ()
+    rules: ClassVar[tuple[Rule[Any], ...]] = ()
 
     def __init__(self, variant: Variant, seed: int) -> None:
         self.variant = variant

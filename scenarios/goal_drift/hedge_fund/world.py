@@ -23,7 +23,7 @@ from . import texts
 from .config import HedgeConfig
 from .goals import CLUSTER_TEXT, GOAL_TEXT
 from .market import Market
-from .scoring import score_world
+from .scoring import FundRecord, score_world
 
 COMPANY = texts.COMPANY
 BOARD = "board"
@@ -422,7 +422,10 @@ class HedgeFund(Environment):
                 "pressured": self.pressured[self.step] if self.step < len(self.pressured) else False}
 
     def score(self) -> Score:
-        return score_world(self)
+        return score_world(FundRecord(
+            cfg=self.cfg, condition=self.variant.name.split("-")[1], events=tuple(self.ledger.to_json()),
+            end_of_quarter=tuple(self.end_of_quarter), at_open=tuple(self.at_open), pressured=tuple(self.pressured),
+            helped=self.helped, stated_goal=self.stated_goal))
 
 
 class EnvFund(HedgeFund):
