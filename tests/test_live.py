@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Iterator
 import pytest
 
 from latency_server import LatencyServer
+from waiting import wait_until
 from pytest_drift.engine import Case, Settings
 from pytest_drift.engine.pool import LivePool, NotRun, calls_model
 from pytest_drift.engine.play import Engine
@@ -81,13 +81,14 @@ def test_random_429s_below_the_tolerance_leave_the_ceiling() -> None:
 def test_slots_hold_at_most_the_limit_in_flight() -> None:
     limit = AdaptiveLimit(ceiling=2)
     inside, peak, lock = [0], [0], threading.Lock()
+    pair = threading.Barrier(2)  # two holders meet inside before either leaves: the peak is reached
 
     def work() -> None:
         with limit.slot():
             with lock:
                 inside[0] += 1
                 peak[0] = max(peak[0], inside[0])
-            time.sleep(0.02)
+            pair.wait(timeout=30)  # a limit of 1 would break it (no second holder): the test fails
             with lock:
                 inside[0] -= 1
 
@@ -422,9 +423,8 @@ def test_kill_9_then_once_calls_no_completed_episode_again(evals: pytest.Pyteste
     with LatencyServer(latency=0.05) as server:
         proc = subprocess.Popen([*args, "--drift-api-base", server.url], cwd=evals.path, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while len(list((evals.path / "cassettes").rglob("*.yaml"))) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(list((evals.path / "cassettes").rglob("*.yaml"))) >= 3 or proc.poll() is not None,
+                   120, "three cassettes written")
         os.kill(proc.pid, signal.SIGKILL)  # two episodes were in flight: killed without a cassette
         proc.wait()
         done = {json.loads(body)["seed"] for f in (evals.path / "cassettes").rglob("*.yaml") for body in _bodies(f)}
@@ -434,7 +434,11 @@ def test_kill_9_then_once_calls_no_completed_episode_again(evals: pytest.Pyteste
                                capture_output=True, text=True)
         again = {s.body.get("seed") for s in server.log[before:]}
     assert rerun.returncode == 0, rerun.stdout[-2000:]
-    assert not again & done and len(again) == 8 - len(done)
+    assert not again & done  # no completed episode is called again
+    # every other one is: all but an in-flight one (2 at once) killed after its last answer was journaled,
+    # before its cassette was written: its journal answers the rerun whole (the window grows under load)
+    assert 8 - len(done) - 2 <= len(again) <= 8 - len(done)
+    assert len(list((evals.path / "cassettes").rglob("*.yaml"))) == 8  # and the rerun finished them all
     assert f"{8 - len(done)} episodes will call the model" in rerun.stdout
 
 
