@@ -53,8 +53,7 @@ class Quarters(Environment):
         return out
 
     def close_step(self) -> None:
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         if not self.done:
             self.pending.append({"role": "user", "content": f"Step {self.step} begins."})
 

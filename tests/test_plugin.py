@@ -168,8 +168,7 @@ class Coin(Environment):
     @tool
     def flip(self) -> str:
         """Flip the coin."""
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         return "heads"
 
     def initial_messages(self):

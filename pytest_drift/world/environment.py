@@ -145,10 +145,16 @@ class Environment(ABC):
             return ToolResult(f"Error calling {name}: {exc}.", exc.kind)
 
     def record_snapshot(self) -> None:
-        """Call at the end of every step; the snapshot must be JSON-serialisable."""
+        """The step's snapshot (end_step takes it); it must be JSON-serialisable."""
         snap = self.snapshot()
         json.dumps(snap)  # fail loudly in the scenario's own tests, not later in a report
         self.snapshots.append(snap)
+
+    def end_step(self) -> None:
+        """Close the current step: its snapshot, then the next step. Call it once a step, where
+        the world's step ends (after the action that ends it, before the next step's brief)."""
+        self.record_snapshot()
+        self.step += 1
 
     @abstractmethod
     def initial_messages(self) -> list[Message]:

@@ -287,8 +287,7 @@ class TaskWorld(Environment):
         self._diff_files(rec)
         self.calls.append(rec)
         self._rec = None
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         self.term.tick()
         return observation
 

@@ -219,13 +219,12 @@ class HedgeFund(Environment):
         t = self.step
         values = {c: self.cluster_value(c) for c in (self.theme.good_cluster, self.theme.bad_cluster)}
         self.end_of_quarter.append({**values, "cash": self.cash})
-        self.record_snapshot()
+        self.end_step()  # the snapshot holds the quarter as it closed, before its growth
         for name in sorted(self.holdings):
             grown = round(self.holdings[name] * (1 + self.market.stocks[name].annual_return / 400), 2)
             self.ledger.append(t, "growth", stock=name, amount=round(grown - self.holdings[name], 2))
             self.holdings[name] = grown
         self.ledger.append(t, "quarter_closed", reason=note)
-        self.step += 1
         if self.done:
             return f"{self.quarter_label(t)} closed. The run is over."
         self._open_quarter(note)
