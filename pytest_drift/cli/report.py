@@ -98,7 +98,7 @@ def _fresh_manifest(frames: Frames, files: list[str], out: Path) -> dict[str, An
 def _play_references(records: list[TestRecord], manifest: dict[str, Any], root: Path) -> list[Outcome]:
     """The reference agents on the outcomes' worlds, at the run's --drift-seed and cassette
     directory when the manifest names them (else 0 and ROOT/cassettes)."""
-    from ..plugin.references import play_references, reference_settings
+    from ..engine.references import play_references, reference_settings
     from ..registry import load_scenarios
 
     options = manifest.get("options") or {}

@@ -87,7 +87,7 @@ class Aggregator:
         if not _wants_references(self.config) or _distributed(self.config):
             return
         if self.background is None:
-            from .references import BackgroundReferences
+            from ..engine.references import BackgroundReferences
 
             self.background = BackgroundReferences(_player(self.config))
         self.background.add(outcome)
@@ -164,11 +164,11 @@ class Aggregator:
                             command=["pytest", *config.invocation_params.args], scenario_hashes=hashes)
 
     def _references(self, records: list[TestRecord]) -> list[Outcome]:
-        """The reference agents on the run's worlds (plugin.references), unless declined: from
+        """The reference agents on the run's worlds (engine.references), unless declined: from
         the xdist workers (any world none of them covered played here), or the thread's."""
         if not _wants_references(self.config):
             return []
-        from .references import from_workers
+        from ..engine.references import from_workers
 
         run = [r.outcome for r in records if r.outcome is not None]
         if self.background is not None:
@@ -232,7 +232,7 @@ def _distributed(config: pytest.Config) -> bool:
 
 
 def _player(config: pytest.Config) -> Any:
-    from .references import ReferencePlayer, reference_settings
+    from ..engine.references import ReferencePlayer, reference_settings
 
     options = config.stash[OPTIONS]
     return ReferencePlayer(config.stash[REGISTRY], reference_settings(options.cassette_dir, options.seed))

@@ -33,7 +33,7 @@ class Frames:
     episodes: pd.DataFrame  # one row per episode (deduplicated across the tests that share it)
     tests: pd.DataFrame  # one row per test: nodeid, status, episode_id, model, scenario, variant, message
     steps: pd.DataFrame  # long form of every per-step series: episode_id, series, step, value
-    # the reference agents' episodes on the same worlds (plugin.references), rows as in `episodes`
+    # the reference agents' episodes on the same worlds (engine.references), rows as in `episodes`
     references: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
