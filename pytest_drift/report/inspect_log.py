@@ -114,8 +114,8 @@ def _events(t: Transcript | None, messages: list[Any], error: str) -> list[Any]:
                                     error=ToolCallError("unknown", m.error) if m.error else None,
                                     metadata={"step": m.step} if m.step is not None else None))
     if t.evidence:
-        events.append(InfoEvent(source="pytest-drift evidence", data={"steps": t.evidence_steps,
-                                                                       "evidence": t.evidence}))
+        evidence: dict[str, Any] = {"steps": t.evidence_steps, "evidence": t.evidence}  # JSON values
+        events.append(InfoEvent(source="pytest-drift evidence", data=evidence))
     if error:
         events.append(ErrorEvent(error=EvalError(message=error, traceback="", traceback_ansi="")))
     return events
@@ -180,7 +180,8 @@ def _log(model: str, scenario: str, episodes: dict[str, list[TestRecord]], trans
     results = []
     for name in names:
         values = [s.scores[name].value for s in samples if s.scores and name in s.scores]
-        numeric = [1.0 if v == PASSED else 0.0 if v == FAILED else float(v) for v in values]
+        numeric = [1.0 if v == PASSED else 0.0 if v == FAILED else float(v)  # type: ignore[arg-type,unused-ignore]
+                   for v in values]  # our scores are PASSED/FAILED or a number (inspect_ai's Value allows more)
         metric = "accuracy" if all(v in (PASSED, FAILED) for v in values) else "mean"
         results.append(EvalScore(name=name, scorer=name, scored_samples=len(values),
                                  unscored_samples=len(samples) - len(values),
