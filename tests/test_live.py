@@ -431,7 +431,7 @@ def test_kill_9_then_once_calls_no_completed_episode_again(evals: pytest.Pyteste
         assert 3 <= len(done) < 8
         before = len(server.log)
         rerun = subprocess.run([*args, "--drift-api-base", server.url], cwd=evals.path, env=env,
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, timeout=900)
         again = {s.body.get("seed") for s in server.log[before:]}
     assert rerun.returncode == 0, rerun.stdout[-2000:]
     assert not again & done  # no completed episode is called again
