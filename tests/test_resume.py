@@ -242,7 +242,7 @@ def test_kill_9_mid_episodes_then_once_pays_only_the_calls_in_flight(tmp_path: P
     with LatencyServer(latency=0.5) as server:
         args = [*cmd, "--drift-api-base", server.url]
         run = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: server.counts[200] >= 12 or run.poll() is not None, 60, "12 answered calls")
+        wait_until(lambda: server.counts[200] >= 12 or run.poll() is not None, 600, "12 answered calls")
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
         # the calls in flight are answered (to no one) and paid: wait until none is left
