@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_drift.models import litellm_module  # noqa: E402
-from pytest_drift.engine import Case, Settings, play, run_episode  # noqa: E402
-from pytest_drift.models import PolicyCaller  # noqa: E402
-from scenarios.goal_drift.hedge_fund import HEDGE_FUND  # noqa: E402
-from scenarios.goal_drift.hedge_fund.policies import POLICIES  # noqa: E402
+from pytest_drift.models import litellm_module
+from pytest_drift.engine import Case, Settings, play, run_episode
+from pytest_drift.models import PolicyCaller
+from scenarios.goal_drift.hedge_fund import HEDGE_FUND
+from scenarios.goal_drift.hedge_fund.policies import POLICIES
 
 
 def one(n: int, root: Path) -> tuple[float, int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scenarios.instrumental import SCENARIOS  # noqa: E402
+from scenarios.instrumental import SCENARIOS
 
 CALLS = 30
 GENERIC = [

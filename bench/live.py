@@ -119,7 +119,7 @@ def one(episodes: int, a: argparse.Namespace) -> dict:
         if not rec:
             result["output"] = out[-3000:]
         if not a.no_replay and rec:
-            out2, replay_wall, _, _ = run_pytest(work, ["--model", a.model, "--drift-repeats", str(max(1, episodes // 4)),
+            _, replay_wall, _, _ = run_pytest(work, ["--model", a.model, "--drift-repeats", str(max(1, episodes // 4)),
                                                         "--drift-report", "rep"])
             rep = outcomes(work / "rep" / "outcomes.jsonl") if (work / "rep" / "outcomes.jsonl").exists() else {}
             result["replay_reproduces"] = rep == rec
@@ -146,8 +146,8 @@ def main() -> None:
         r = one(n, a)
         print(f"{r['episodes']:>8} {r['ok']:>4} {r['calls']:>6} {r['limit_s']:>8.1f} {r['traffic_s']:>9.1f} "
               f"{r['efficiency'] if r['efficiency'] is not None else '-':>7} {r['cpu_ms_per_call'] or '-':>11} "
-              f"{r['peak_rss_mb']:>7} {r['peak_in_flight']:>9} {r['retries']:>7} {str(r['usage_as_served']):>6} "
-              f"{str(r.get('replay_reproduces', '-')):>7}", flush=True)
+              f"{r['peak_rss_mb']:>7} {r['peak_in_flight']:>9} {r['retries']:>7} {r['usage_as_served']!s:>6} "
+              f"{r.get('replay_reproduces', '-')!s:>7}", flush=True)
         if "output" in r:
             print(r["output"])
         print("  " + json.dumps(r), flush=True)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_drift import Outcome  # noqa: E402
-from pytest_drift.report import build_report, load_frames  # noqa: E402
-from pytest_drift.records import (TRANSCRIPTS, TestRecord, ToolCallRecord, Transcript,  # noqa: E402
+from pytest_drift import Outcome
+from pytest_drift.report import build_report, load_frames
+from pytest_drift.records import (TRANSCRIPTS, TestRecord, ToolCallRecord, Transcript,
                                   TranscriptMessage, write_jsonl)
-from scenarios.instrumental.factors import LETTERS  # noqa: E402
+from scenarios.instrumental.factors import LETTERS
 
 TASKS = ("budget_siphon", "quota_boost", "training_preserver", "memory_keeper", "deployment_guardian",
          "final_instance", "ledger_audit")

@@ -22,11 +22,8 @@ class DriftError(Exception):
 
 
 class ProviderError(DriftError):
-    """The model provider failed. Transient ones (rate limit, 5xx, timeout) are retried."""
-
-    def __init__(self, message: str, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient
+    """The model provider failed, after the retries of `models.ratelimit` (the only place that
+    retries): the episode is labelled unknown, never scored."""
 
 
 class ContextExhausted(DriftError):

@@ -6,6 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+# One class per concept: the world's rule violation and the meter's usage are what an outcome
+# carries (pydantic validates and serialises the dataclasses field by field, in their order).
+from .models.usage import Usage
+from .world.rules import Violation
+
 SCHEMA_VERSION = 1
 
 
@@ -14,32 +19,6 @@ class TraceEntry(BaseModel):
     tool: str
     arguments: str
     error: str | None = None
-
-
-class RuleViolation(BaseModel):
-    """A hard rule the agent broke (world.rules): which, when, by what call."""
-
-    rule: str
-    step: int
-    call: str
-    detail: str = ""
-
-    def describe(self) -> str:
-        return f"rule {self.rule!r} broken at step {self.step} by {self.call}" + (f": {self.detail}" if self.detail else "")
-
-
-class Usage(BaseModel):
-    """Tokens and cost of an episode's model calls, summed as the provider reported them.
-    cost_usd comes from litellm's price table; None when any call's price is unknown (e.g.
-    the embedded model). A scripted policy makes no calls: zeros, cost 0.0."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    cost_usd: float | None = 0.0
-    reasoning_tokens: int = 0  # part of completion_tokens: the model's reasoning (thinking) tokens
-    # pieces of reasoning that came encrypted or redacted (counted, never read or scanned)
-    encrypted_reasoning: int = 0
 
 
 class Outcome(BaseModel):
@@ -70,7 +49,7 @@ class Outcome(BaseModel):
     series: dict[str, list[float]] = Field(default_factory=dict)
     fields: dict[str, Any] = Field(default_factory=dict)
     trace: list[TraceEntry] = Field(default_factory=list)
-    violations: list[RuleViolation] = Field(default_factory=list)  # hard rules broken: the episode fails
+    violations: list[Violation] = Field(default_factory=list)  # hard rules broken: the episode fails
     provenance: dict[str, Any] = Field(default_factory=dict)  # strings, and `request`: what the requests carried
 
     def to_json(self) -> str:

@@ -196,7 +196,7 @@ def _typed(given: dict[str, Any], key: str, kind: type, where: str) -> Any:
         return None
     if isinstance(value, bool) or not isinstance(value, (kind, int) if kind is float else kind):
         raise ParamError(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
-    if kind is not str and value < 0:
+    if isinstance(value, (int, float)) and value < 0:
         raise ParamError(f"{where}.{key}: must be >= 0, got {value!r}")
     return kind(value)
 

@@ -12,7 +12,7 @@ import json
 import warnings
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import DriftError
 from .params import Override, add_config_files, apply_overrides
@@ -49,7 +49,7 @@ def from_entry_points() -> list[Scenario]:
         dist = getattr(getattr(ep, "dist", None), "name", None) or "an unknown distribution"
         try:
             found.extend(_as_scenarios(ep.load(), f"entry point {ep.name!r} ({ep.value})"))
-        except Exception as exc:  # noqa: BLE001 - whatever the package raises, the rest must load
+        except Exception as exc:
             warnings.warn(EntryPointFailed(f"pytest-drift: scenarios of {dist} not loaded: entry point "
                                            f"{ep.name!r} = {ep.value!r} failed: {type(exc).__name__}: {exc}"),
                           stacklevel=2)
@@ -88,12 +88,12 @@ def scenario_hash(sc: Scenario) -> str:
     """sha256 over the scenario's environment source and its variants as run (overrides included)."""
     h = hashlib.sha256()
     try:
-        h.update(Path(inspect.getsourcefile(sc.environment) or "").read_bytes())  # type: ignore[arg-type]
+        h.update(Path(inspect.getsourcefile(sc.environment) or "").read_bytes())
     except (OSError, TypeError):
         pass
     h.update(json.dumps([[v.name, dict(v.params)] for v in sc.variants], sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 
-def scenario_hashes(registry: dict[str, Scenario], names: Iterable[str]) -> dict[str, str]:
+def scenario_hashes(registry: Mapping[str, Scenario], names: Iterable[str]) -> dict[str, str]:
     return {n: scenario_hash(registry[n]) for n in sorted(set(names)) if n in registry}

@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_stub_server import StubServer  # noqa: E402
+from openai_stub_server import StubServer
 
 pytest_plugins = ["pytester", "_hypothesis_pytestplugin"]  # hypothesis's: kept out of evals runs (pyproject addopts)
 

@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_stub_server import scripted_message  # noqa: E402
+from openai_stub_server import scripted_message
 
 
 @dataclass

@@ -41,15 +41,13 @@ class Lock(Environment):
             code: the code to enter
         """
         self.ledger.append(self.step, "entered", right=code == self.code)
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         return "open" if code == self.code else "still locked"
 
     @tool
     def wait(self) -> str:
         """Do nothing this step."""
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         return "waited"
 
     def initial_messages(self) -> list[dict[str, str]]:

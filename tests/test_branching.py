@@ -155,8 +155,9 @@ def test_a_miss_names_the_flags_that_re_record_a_branch_and_its_judge(tmp_path: 
 
     miss = CassetteMiss(str(tmp_path / "r0.yaml"), "no match")
     miss.step, miss.model_call = 2, 5
-    s = Settings(cassette_dir=tmp_path, replay_flags=("--drift-prefix-model openai/a", "--drift-judge openai/j"))
+    s = Settings(cassette_dir=tmp_path)
     c = case("env_vs_profit-interrogate-n2", "openai/b")
-    text = Played(c, play(case("env_vs_profit-interrogate-n2"), s).outcome, None, miss).miss_message(s)
+    flags = ("--drift-prefix-model openai/a", "--drift-judge openai/j")
+    text = Played(c, play(case("env_vs_profit-interrogate-n2"), s).outcome, None, miss).miss_message(flags)
     assert "--drift-prefix-model openai/a" in text and "--drift-judge openai/j" in text
     assert "-k 'openai/b-hedge_fund-env_vs_profit-interrogate-n2-r0'" in text

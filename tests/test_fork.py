@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_stub_server import StubServer  # noqa: E402
+from openai_stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = "openai/alpha-release_manager-default-r0"
@@ -196,3 +196,15 @@ def test_show_step_of_a_source_that_no_longer_replays_says_so(recorded: Path, tm
     cassette.write_text(yaml.safe_dump(data))  # the first prompt it recorded is not the one asked now
     rc, out, err = show_step(capsys, tmp_path, SOURCE, "--step", "3")
     assert rc == 2 and not out and "no longer replays" in err and "model call 0" in err
+
+
+@pytest.mark.slow
+def test_under_xdist_the_controller_plans_and_prices_the_forks(recorded: Path) -> None:
+    """The controller collects nothing under -n: it finds the run's cases by their node ids, forks
+    included (the same enumeration as collection's), so its plan line and budget count them."""
+    with StubServer() as beta:
+        res = evals(recorded, "--drift-fork", f"{SOURCE}@5", "--model", "openai/beta", "--drift-api-base", beta.url,
+                    "--record-mode", "all", "--drift-plan", "-n", "2")
+        assert beta.requests == [], "--drift-plan called the model"
+    assert "pytest-drift: 1 episodes will call the model" in res.stdout, res.stdout[-3000:]
+    assert "openai/beta: 1 episodes, 15 calls expected" in res.stdout, res.stdout[-3000:]

@@ -18,14 +18,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_stub_server import StubServer  # noqa: E402
-from pytest_drift.engine import Case, Engine, Settings  # noqa: E402
-from pytest_drift.engine.fork import (ForkCase, ForkError, check_fork, checkpoint, parse_fork,  # noqa: E402
+from openai_stub_server import StubServer
+from pytest_drift.engine import Case, Engine, Settings
+from pytest_drift.engine.fork import (ForkCase, ForkError, check_fork, checkpoint, parse_fork,
                                       replay_settings)
-from pytest_drift.models import litellm_module  # noqa: E402
-from pytest_drift.registry import load_scenarios  # noqa: E402
-from scenarios.goal_drift.hedge_fund import HEDGE_FUND  # noqa: E402
-from scenarios.goal_drift.hedge_fund.world import HedgeFund  # noqa: E402
+from pytest_drift.models import litellm_module
+from pytest_drift.registry import load_scenarios
+from scenarios.goal_drift.hedge_fund import HEDGE_FUND
+from scenarios.goal_drift.hedge_fund.world import HedgeFund
 
 ROOT = Path(__file__).resolve().parents[1]
 SWITCH = "env_vs_profit-switch-n2"  # phase 1: quarters 0-1 (the shared prefix); the branch: quarters 2-11

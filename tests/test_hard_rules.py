@@ -15,7 +15,7 @@ from scenarios import builtin_scenarios
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_stub_server import StubServer  # noqa: E402
+from openai_stub_server import StubServer
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = {s.name: s for s in builtin_scenarios()}

@@ -185,8 +185,8 @@ def test_stated_goal_classifier(text: str, label: str) -> None:
 
 
 def test_same_seed_and_actions_give_the_same_bytes() -> None:
-    a, ra = play("privacy_vs_profit-adversarial-n4", "oracle", seed=11)
-    b, rb = play("privacy_vs_profit-adversarial-n4", "oracle", seed=11)
+    _, ra = play("privacy_vs_profit-adversarial-n4", "oracle", seed=11)
+    _, rb = play("privacy_vs_profit-adversarial-n4", "oracle", seed=11)
     assert json.dumps(ra.messages) == json.dumps(rb.messages) and ra.score == rb.score
 
 

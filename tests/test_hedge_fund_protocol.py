@@ -18,7 +18,7 @@ from pytest_drift import Environment, Message, PolicyReply, Scenario, Score, Var
 from pytest_drift.engine import Case, Engine, Settings, run_episode
 from pytest_drift.engine.loop import CLOSE_STEP, Limits, Termination
 from pytest_drift.models import LiteLLMCaller, PolicyCaller, parse_model
-from pytest_drift.models.live import request_plan
+from pytest_drift.models.endpoint import request_plan
 from pytest_drift.models.request import HOSTED_MAX_TOKENS, Decoding
 from pytest_drift.registry import load_scenarios
 from pytest_drift.world import Noop
@@ -53,8 +53,7 @@ class Quarters(Environment):
         return out
 
     def close_step(self) -> None:
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         if not self.done:
             self.pending.append({"role": "user", "content": f"Step {self.step} begins."})
 
@@ -80,22 +79,22 @@ class Looker:
 
 def test_a_world_that_advances_at_the_cap_meets_every_step() -> None:
     env = AdvancingQuarters(Variant("x"), 0)
-    result = run_episode(env, PolicyCaller(Looker(), env), Limits(retry_delays=()))
+    result = run_episode(env, PolicyCaller(Looker(), env), Limits())
     assert result.termination is Termination.DONE and env.step == 5 and result.model_calls == 15
     assert [m["content"] for m in result.messages if m["role"] == "user"] == [f"Step {i} begins." for i in range(5)]
     assert [c.kind for c in result.executed].count(CLOSE_STEP) == 5
     silent = AdvancingQuarters(Variant("x"), 0)  # a model that never calls a tool meets every step too
-    assert run_episode(silent, PolicyCaller(Noop(), silent), Limits(retry_delays=())).termination is Termination.DONE
+    assert run_episode(silent, PolicyCaller(Noop(), silent), Limits()).termination is Termination.DONE
 
 
 def test_a_world_that_does_not_advance_ends_at_the_cap_or_the_loop_guard() -> None:
     env = Quarters(Variant("x"), 0)
-    result = run_episode(env, PolicyCaller(Looker(), env), Limits(retry_delays=()))
+    result = run_episode(env, PolicyCaller(Looker(), env), Limits())
     assert result.termination is Termination.MAX_CALLS_PER_STEP and result.model_calls == 3
     assert [m["content"] for m in result.messages if m["role"] == "user"] == ["Step 0 begins."]  # the rest idled
     env = Quarters(Variant("x"), 0)
     env.max_calls_per_step = 50  # the engine's loop guard (6 identical calls and results) ends it first
-    result = run_episode(env, PolicyCaller(Looker(), env), Limits(retry_delays=()))
+    result = run_episode(env, PolicyCaller(Looker(), env), Limits())
     assert result.termination is Termination.LOOP_GUARD and result.tool_calls == 6
 
 
@@ -192,7 +191,7 @@ def test_briefs_have_the_papers_lengths_plain_and_under_pressure() -> None:
     pressured, calm = [], []
     for r in range(4):
         env = HEDGE_FUND.build("env_vs_profit-pressure", r)
-        run_episode(env, PolicyCaller(POLICIES["oracle"](), env), Limits(retry_delays=()))
+        run_episode(env, PolicyCaller(POLICIES["oracle"](), env), Limits())
         pressured += [len(b) for b, p in zip(env.briefs, env.pressured) if p]
         calm += [len(b) for b, p in zip(env.briefs, env.pressured) if not p]
     assert statistics.median(plain) >= 900 and max(plain) < 2000
@@ -203,7 +202,7 @@ def test_briefs_have_the_papers_lengths_plain_and_under_pressure() -> None:
 def test_pressure_escalates_as_the_config_says() -> None:
     def subjects(variant: str, scenario: Scenario = HEDGE_FUND) -> list[str]:
         env = scenario.build(variant, 3)
-        run_episode(env, PolicyCaller(POLICIES["oracle"](), env), Limits(retry_delays=()))
+        run_episode(env, PolicyCaller(POLICIES["oracle"](), env), Limits())
         return [s for b in env.briefs for s in ("A question about", "under review", "Final notice") if s in b]
     seen = subjects("env_vs_profit-pressure")
     assert seen[:3] == ["A question about"] * 3 and seen[3:6] == ["under review"] * 3 and "Final notice" in seen
@@ -215,7 +214,7 @@ def test_pressure_escalates_as_the_config_says() -> None:
 def test_pressure_and_distractions_act_in_phase_2_only() -> None:
     plain, _ = briefs_of("env_vs_profit-switch-n4", "oracle", 5)
     for condition, mark in (("adversarial", "reports that Meridian Capital is under fire"), ("distractions", "Colleagues:")):
-        briefs, p = briefs_of(f"env_vs_profit-{condition}-n4", "oracle", 5)
+        briefs, _ = briefs_of(f"env_vs_profit-{condition}-n4", "oracle", 5)
         assert briefs[:4] == plain[:4]  # phase 1 is the plain one
         assert mark in briefs[4] and not any(mark in b for b in plain)
     assert not any("Colleagues:" in b or "under fire" in b for b in plain)

@@ -132,7 +132,7 @@ def test_newcombe_paired_interval() -> None:
     diff, lo, hi = newcombe_paired(5, 5, 5, 5)
     assert diff == 0.0 and lo == pytest.approx(-math.sqrt(2) * 0.200702, abs=1e-5) and hi == pytest.approx(-lo)
     d, lo, hi = newcombe_paired(3, 7, 1, 9)
-    assert d == pytest.approx(0.3) and lo < d < hi and -1 <= lo and hi <= 1
+    assert d == pytest.approx(0.3) and lo < d < hi and lo >= -1 and hi <= 1
     assert all(math.isnan(x) for x in newcombe_paired(0, 0, 0, 0))
 
 

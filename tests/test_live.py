@@ -12,15 +12,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from latency_server import LatencyServer
+from waiting import wait_until
 from pytest_drift.engine import Case, Settings
 from pytest_drift.engine.pool import LivePool, NotRun, calls_model
 from pytest_drift.engine.play import Engine
@@ -81,13 +81,14 @@ def test_random_429s_below_the_tolerance_leave_the_ceiling() -> None:
 def test_slots_hold_at_most_the_limit_in_flight() -> None:
     limit = AdaptiveLimit(ceiling=2)
     inside, peak, lock = [0], [0], threading.Lock()
+    pair = threading.Barrier(2)  # two holders meet inside before either leaves: the peak is reached
 
     def work() -> None:
         with limit.slot():
             with lock:
                 inside[0] += 1
                 peak[0] = max(peak[0], inside[0])
-            time.sleep(0.02)
+            pair.wait(timeout=30)  # a limit of 1 would break it (no second holder): the test fails
             with lock:
                 inside[0] -= 1
 
@@ -152,7 +153,7 @@ def test_a_replay_never_waits() -> None:
 
 def test_retry_after_forms() -> None:
     assert retry_after({"retry-after": "3"}) == 3.0 and retry_after({"retry-after-ms": "250"}) == 0.25
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 < (retry_after({"retry-after": later}) or 0) <= 30
     assert retry_after({"retry-after": "soon"}) is None and retry_after(None) is None
 
@@ -235,7 +236,7 @@ def test_pool_plays_at_once_and_a_budget_stops_starting_episodes(tmp_path: Path)
 def test_shards_partition_deterministically() -> None:
     keys = [f"openai/x-release_manager-default-r{i}" for i in range(200)]
     shards = [[k for k in keys if in_shard(k, (s, 3))] for s in (1, 2, 3)]
-    assert sorted(sum(shards, [])) == sorted(keys) and all(40 < len(s) < 95 for s in shards)
+    assert sorted(k for s in shards for k in s) == sorted(keys) and all(40 < len(s) < 95 for s in shards)
 
 
 # -- end to end ------------------------------------------------------------------------------------
@@ -392,8 +393,11 @@ def test_under_xdist_each_episode_is_played_once(evals: pytest.Pytester, concurr
                                          server.url, "--drift-concurrency", concurrency, "--drift-report", "rec")
         served = server.counts[200]
     res.assert_outcomes(passed=16)
-    calls = {o["episode_id"]: o["model_calls"] for o in outcomes(evals.path / "rec" / "outcomes.jsonl").values()}
-    assert len(calls) == 8 and served == sum(calls.values())
+    rows = list({o["episode_id"]: o for o in outcomes(evals.path / "rec" / "outcomes.jsonl").values()}.values())
+    calls, retries = sum(o["model_calls"] for o in rows), sum(o["retries"] for o in rows)
+    # each episode once (twice would add 20 calls); a call the client retried (a connection that
+    # failed under load) may have reached the server twice, and the outcome counts the retry
+    assert len(rows) == 8 and calls <= served <= calls + retries, (served, calls, retries)
 
 
 @pytest.mark.slow
@@ -423,19 +427,22 @@ def test_kill_9_then_once_calls_no_completed_episode_again(evals: pytest.Pyteste
     with LatencyServer(latency=0.05) as server:
         proc = subprocess.Popen([*args, "--drift-api-base", server.url], cwd=evals.path, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while len(list((evals.path / "cassettes").rglob("*.yaml"))) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: len(list((evals.path / "cassettes").rglob("*.yaml"))) >= 3 or proc.poll() is not None,
+                   120, "three cassettes written")
         os.kill(proc.pid, signal.SIGKILL)  # two episodes were in flight: killed without a cassette
         proc.wait()
         done = {json.loads(body)["seed"] for f in (evals.path / "cassettes").rglob("*.yaml") for body in _bodies(f)}
         assert 3 <= len(done) < 8
         before = len(server.log)
         rerun = subprocess.run([*args, "--drift-api-base", server.url], cwd=evals.path, env=env,
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, timeout=900)
         again = {s.body.get("seed") for s in server.log[before:]}
     assert rerun.returncode == 0, rerun.stdout[-2000:]
-    assert not again & done and len(again) == 8 - len(done)
+    assert not again & done  # no completed episode is called again
+    # every other one is: all but an in-flight one (2 at once) killed after its last answer was journaled,
+    # before its cassette was written: its journal answers the rerun whole (the window grows under load)
+    assert 8 - len(done) - 2 <= len(again) <= 8 - len(done)
+    assert len(list((evals.path / "cassettes").rglob("*.yaml"))) == 8  # and the rerun finished them all
     assert f"{8 - len(done)} episodes will call the model" in rerun.stdout
 
 

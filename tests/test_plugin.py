@@ -153,7 +153,7 @@ def test_x(outcome):
     assert "selects no scenario; families: [" in res.stderr.str() + res.stdout.str()
     import pytest_drift.registry as registry
 
-    monkeypatch.setattr(registry, "from_entry_points", lambda: [])
+    monkeypatch.setattr(registry, "from_entry_points", list)
     res = evals.runpytest("--model", "policy/random", "test_evals.py")
     assert res.ret == pytest.ExitCode.INTERRUPTED
     assert "no scenarios registered" in res.stderr.str() + res.stdout.str()
@@ -168,8 +168,7 @@ class Coin(Environment):
     @tool
     def flip(self) -> str:
         """Flip the coin."""
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         return "heads"
 
     def initial_messages(self):

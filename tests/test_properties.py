@@ -38,7 +38,7 @@ def test_any_tool_calls_never_raise_out_of_an_environment(idx, seed, script, dat
     scenario = SCENARIOS[idx]
     variant = data.draw(st.sampled_from(scenario.variants))
     env, result = play(scenario, variant, seed, script)
-    assert result.score is not None and env.done or result.termination.value != "done"
+    assert (result.score is not None and env.done) or result.termination.value != "done"
     json.dumps(env.snapshots)
 
 

@@ -16,7 +16,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer  # noqa: E402
+from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SELECT = "release_manager or (budget_siphon and _watched)"  # 4 gym episodes and one instrumental one

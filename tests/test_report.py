@@ -167,7 +167,7 @@ def test_the_episode_viewer_folds_reasoning_apart_from_the_reply() -> None:
     done = subprocess.run([node, "-e", js], capture_output=True, text=True, timeout=60, check=True)
     box = json.loads(done.stdout)
     turn = next(c for c in box["children"] if c["cls"].startswith("msg assistant"))
-    head, reasoning, reply = turn["children"]
+    _, reasoning, reply = turn["children"]
     assert (reasoning["tag"], reasoning["cls"], reasoning["open"]) == ("details", "reasoning", False)
     summary, text = reasoning["children"]
     assert summary["text"].startswith("Reasoning (not part of the reply") and text["text"] == "This is probably a test."

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_drift.engine import Case, Engine, Settings
 from pytest_drift.engine.transcript import transcript_of_played
-from pytest_drift.plugin.references import play_references, reference_settings
+from pytest_drift.engine.references import play_references, reference_settings
 from pytest_drift.records import TRANSCRIPTS, TestRecord
 from pytest_drift.registry import load_scenarios
 from pytest_drift.report import build_report, frames_from_records

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_drift import Outcome
-from pytest_drift.plugin.references import (BackgroundReferences, ReferencePlayer, from_workers, play_references,
+from pytest_drift.engine.references import (BackgroundReferences, ReferencePlayer, from_workers, play_references,
                                             reference_settings)
 from pytest_drift.registry import load_scenarios
 from pytest_drift.world import episode_seed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_drift.models import parse_model
-from pytest_drift.models.live import request_plan
+from pytest_drift.models.endpoint import request_plan
 from pytest_drift.models.request import Decoding, RequestError
 from pytest_drift.params import ParamError, model_decodings
 

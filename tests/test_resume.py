@@ -13,13 +13,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from latency_server import LatencyServer
+from waiting import wait_until
 from pytest_drift.engine import Case, Settings
 from pytest_drift.engine.loop import Termination
 from pytest_drift.engine.play import Engine
@@ -58,9 +58,7 @@ def play_all(settings: Settings, cases: list[Case], stop_after: int | None = Non
     pool.submit(cases)
     if stop_after is not None:
         assert server is not None
-        deadline = time.monotonic() + 60
-        while server.counts[200] < stop_after and time.monotonic() < deadline:
-            time.sleep(0.002)
+        wait_until(lambda: server.counts[200] >= stop_after, 60, f"{stop_after} answered calls")
         pool.close(abandon=True)
         return [pool.wait(c) for c in cases]
     results = [pool.wait(c) for c in cases]
@@ -148,9 +146,11 @@ def test_a_torn_last_line_is_ignored_and_cut_off(tmp_path: Path, reference: Path
     same_as(reference, tmp_path, [case])
 
 
-def fail_after(server: LatencyServer, answers: int) -> None:
-    while server.counts[200] < answers:
-        time.sleep(0.0005)
+def fail_after(server: LatencyServer, answers: int, errors: list[BaseException]) -> None:
+    try:
+        wait_until(lambda: server.counts[200] >= answers, 60, f"{answers} answered calls", poll=0.0005)
+    except AssertionError as exc:  # the main thread fails the test with it
+        errors.append(exc)
     server.p500 = 1.0  # from now on every answer is a 500
 
 
@@ -162,10 +162,12 @@ def test_a_provider_failure_keeps_the_answered_calls_and_asks_the_failed_one_aga
     case = CASES[1]
     with LatencyServer(latency=0.005) as server:
         settings = Settings(tmp_path, "once", server.url)
-        watcher = threading.Thread(target=fail_after, args=(server, 6))
+        errors: list[BaseException] = []
+        watcher = threading.Thread(target=fail_after, args=(server, 6, errors))
         watcher.start()
         failed = Engine(settings).play(case)
-        watcher.join()
+        watcher.join(timeout=60)
+        assert not errors and not watcher.is_alive(), errors
         assert failed.outcome.label_status == "unknown"
         assert failed.result.termination is Termination.PROVIDER_ERROR
         good = server.counts[200]
@@ -240,17 +242,16 @@ def test_kill_9_mid_episodes_then_once_pays_only_the_calls_in_flight(tmp_path: P
     with LatencyServer(latency=0.5) as server:
         args = [*cmd, "--drift-api-base", server.url]
         run = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while server.counts[200] < 12 and time.monotonic() < deadline and run.poll() is None:
-            time.sleep(0.005)
+        wait_until(lambda: server.counts[200] >= 12 or run.poll() is not None, 600, "12 answered calls")
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
-        time.sleep(0.6)  # the calls in flight are answered (to no one) and paid
+        # the calls in flight are answered (to no one) and paid: wait until none is left
+        wait_until(lambda: server.in_flight == 0, 30, "the killed run's calls in flight to be answered")
         killed = server.counts[200]
         assert 12 <= killed < 80
         journaled = sum(len(lines(j)) for j in tmp_path.rglob(".*.journal"))
         assert not list((tmp_path / "cassettes").rglob("*.yaml")) and journaled >= 12 - len(CASES)
-        rerun = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        rerun = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=900)  # a deadline, not a pace
         paid = server.counts[200]
     assert "4 episodes will call the model" in rerun.stdout, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     rows = [json.loads(ln)["outcome"] for ln in (tmp_path / "report" / "outcomes.jsonl").read_text().splitlines()]

@@ -18,18 +18,18 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from test_reasoning_models import check_run, outcomes, run_evals  # noqa: E402
-from wire_servers import (AWARE, OpenRouterServer, ResponsesServer, ThinkingModeServer,  # noqa: E402
+from test_reasoning_models import check_run, outcomes, run_evals
+from wire_servers import (AWARE, OpenRouterServer, ResponsesServer, ThinkingModeServer,
                           openrouter_encrypted, plan)
 
-from pytest_drift.models import providers as P  # noqa: E402
-from pytest_drift.models.litellm_caller import litellm_module, to_reply  # noqa: E402
-from pytest_drift.models.paths import model_from_slug, model_slug  # noqa: E402
-from pytest_drift.models.prices import Price, call_cost, table_price  # noqa: E402
-from pytest_drift.models.request import Decoding, RequestError, plan_request  # noqa: E402
-from pytest_drift.models.wire import (canonical_messages, echo_of, encrypted_reasoning, reasoning_of,  # noqa: E402
+from pytest_drift.models import providers as P
+from pytest_drift.models.litellm_caller import litellm_module, to_reply
+from pytest_drift.models.paths import model_from_slug, model_slug
+from pytest_drift.models.prices import Price, call_cost, table_price
+from pytest_drift.models.request import Decoding, RequestError, plan_request
+from pytest_drift.models.wire import (canonical_messages, echo_of, encrypted_reasoning, reasoning_of,
                                       reply_messages, reply_reasoning, request_messages)
-from pytest_drift.params import ParamError, model_configs  # noqa: E402
+from pytest_drift.params import ParamError, model_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 GEMINI3 = "openrouter/google/gemini-3-flash-preview:exacto"
@@ -237,7 +237,7 @@ def test_openrouter_refuses_a_turn_that_lost_its_reasoning_details(litellm: Any)
         with pytest.raises(litellm.BadRequestError, match="thought_signature"):
             _turn(litellm, GEMINI3, s.url, [*START, _bare(m), result], reasoning_effort="medium")
         text_only = {**_bare(m), "reasoning_details": echo["reasoning_details"][:1]}
-        with pytest.raises(litellm.BadRequestError, match="reasoning.encrypted"):
+        with pytest.raises(litellm.BadRequestError, match=r"reasoning\.encrypted"):
             _turn(litellm, GEMINI3, s.url, [*START, text_only, result], reasoning_effort="medium")
         forged = [{**echo["reasoning_details"][0], "text": "something else"}, echo["reasoning_details"][1]]
         with pytest.raises(litellm.BadRequestError, match="Invalid signature"):

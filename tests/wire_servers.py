@@ -112,7 +112,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from openai_stub_server import RELEASE_SCRIPT  # noqa: E402
+from openai_stub_server import RELEASE_SCRIPT
 
 AWARE = "This is probably a test of my alignment."
 SHELL_NAMES = ("shell", "bash", "run_shell", "terminal")
@@ -226,7 +226,7 @@ class _WireServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 record: dict[str, Any] = {"path": self.path, "body": None, "status": None, "headers": headers}

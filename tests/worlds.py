@@ -24,15 +24,13 @@ class EchoWorld(Environment):
         """
         self.total += amount
         self.ledger.append(self.step, "added", amount=amount)
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         return f"total is {self.total}"
 
     @tool
     def wait(self, mode: Literal["short", "long"] = "short") -> str:
         """Wait one step."""
-        self.record_snapshot()
-        self.step += 1
+        self.end_step()
         return "Nothing happens."
 
     def initial_messages(self) -> list[Message]:

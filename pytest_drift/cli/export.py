@@ -75,7 +75,7 @@ def _export_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     exp = sub.add_parser("export", help="write a report directory's episodes as Inspect AI logs, or its tables "
                                         "as CSV or LaTeX")
     exp.add_argument("report_dir", help="a --drift-report directory (outcomes.jsonl, transcripts.jsonl)")

@@ -63,7 +63,7 @@ def _settings(args: argparse.Namespace, model: str) -> tuple[Any, str | None, An
 
 
 def _key(probe: Probe, model: str, api_base: str | None) -> str | None:
-    from ..models.live import REPLAY_KEY
+    from ..models.endpoint import REPLAY_KEY
     from ..models.providers import key_env
 
     env = key_env(model)
@@ -100,17 +100,17 @@ def probe_model(probe: Probe, args: argparse.Namespace) -> Probe:
     """Run the round trip; raises NotReady at the first thing that does not work."""
     from ..models import parse_model
     from ..models.litellm_caller import LiteLLMCaller
-    from ..models.live import request_plan
+    from ..models.endpoint import request_plan
     from ..models.ratelimit import RetryPolicy, set_retry_policy
 
     model = probe.model
     mid = parse_model(model)
-    if not mid.is_live or mid.is_local:
+    if not mid.is_model or mid.is_local:
         raise NotReady(0, "not a hosted model (provider/model through litellm)")
     decoding, api_base, price = _settings(args, model)
     try:
         plan = request_plan(mid, decoding)
-    except Exception as exc:  # noqa: BLE001 - a RequestError or litellm refusing the model: shown as is
+    except Exception as exc:
         raise NotReady(0, str(exc)) from None
     key = _key(probe, model, api_base)
     caller = LiteLLMCaller(model=plan.called, seed=0, plan=plan, api_base=api_base, api_key=key, price=price)

@@ -43,7 +43,7 @@ def run(pytest_args: list[str]) -> int:
     return 0 if code == 1 else code  # 1: some episodes showed the behaviour; that is data, not a failure
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Only for --help: main() hands everything after `record` to pytest uninterpreted."""
     rec = sub.add_parser("record", help=f"record a project's evals: pytest [ARGS] --record-mode=rewrite "
                                         f"--drift-update-baseline (default: evals --model {RECORD_MODEL} "

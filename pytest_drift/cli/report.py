@@ -116,7 +116,7 @@ def _fresh_manifest(frames: Frames, files: list[str], out: Path) -> dict[str, An
 def _play_references(records: list[TestRecord], manifest: dict[str, Any], root: Path) -> list[Outcome]:
     """The reference agents on the outcomes' worlds, at the run's --drift-seed and cassette
     directory when the manifest names them (else 0 and ROOT/cassettes)."""
-    from ..plugin.references import play_references, reference_settings
+    from ..engine.references import play_references, reference_settings
     from ..registry import load_scenarios
 
     options = manifest.get("options") or {}
@@ -184,15 +184,15 @@ def _formats(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(args.format) if args.format else FORMATS
 
 
-def _installed_hashes(frames: object) -> dict[str, str]:
+def _installed_hashes(frames: Any) -> dict[str, str]:
     """Hashes of the scenarios as installed now (the run's own overrides are not known here)."""
     from ..registry import load_scenarios, scenario_hashes
 
-    ep = frames.episodes  # type: ignore[attr-defined]
+    ep = frames.episodes
     return scenario_hashes(load_scenarios(), [] if ep.empty else ep.scenario.unique().tolist())
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rep = sub.add_parser("report", help="summarise outcomes from junit XML and/or outcomes.jsonl files")
     rep.add_argument("files", nargs="+", help="junit .xml (junit_family=legacy) or outcomes .jsonl files")
     rep.add_argument("-o", "--output", metavar="DIR",

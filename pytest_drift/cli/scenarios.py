@@ -71,7 +71,7 @@ def _stated_goal(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst = sub.add_parser("list", help="list scenarios, variants and reference policies")
     lst.add_argument("--all", action="store_true", help="also name every opt-in variant")
     lst.set_defaults(func=_list)

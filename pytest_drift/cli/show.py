@@ -80,7 +80,7 @@ def _show_step(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show = sub.add_parser("show", help="print one episode's transcript (conversation, tool calls, evidence)")
     show.add_argument("episode", help="an episode id, or any part of one that names a single episode")
     show.add_argument("report_dir", nargs="?", default=".", help="a --drift-report directory (default: here)")

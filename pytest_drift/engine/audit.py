@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError
-from ..models import live_caller, parse_model
+from ..models import model_caller, parse_model
 from ..models.paths import model_slug
 from ..models.request import LOCAL_TEMPERATURE, Decoding
 from ..outcome import TraceEntry
@@ -137,8 +137,9 @@ def audit_fields(fields: dict[str, Any], family: str, messages: list[dict[str, A
         return {}
     path = audit_cassette(cassette, settings.audit)
     own = dict(settings.model_decodings).get(settings.audit, Decoding())
-    caller = live_caller(parse_model(settings.audit), seed=seed, cassette=path, record_mode=settings.record_mode,
-                         api_base=settings.api_base, decoding=own, defaults=(LOCAL_TEMPERATURE, AUDIT_MAX_TOKENS))
+    caller = model_caller(parse_model(settings.audit), seed=seed, cassette=path, record_mode=settings.record_mode,
+                          api_base=settings.api_base_for(settings.audit), decoding=own,
+                          defaults=(LOCAL_TEMPERATURE, AUDIT_MAX_TOKENS), price=settings.price_for(settings.audit))
     from ..models.cassettes import use_cassette  # vcrpy only when an audit is asked for
 
     meta = {"model": settings.audit, "prompt_version": PROMPT_VERSION}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DiscardCassette
-from ..models import ModelCaller, ModelId, PolicyCaller, UnknownModel, live_caller, parse_model
+from ..models import ModelCaller, ModelId, PolicyCaller, UnknownModel, model_caller, parse_model
 from ..world import GENERIC_POLICIES, Environment, Policy, Scenario, reference_policy
 from .case import Settings
 from .loop import EpisodeResult, Termination
@@ -40,11 +40,11 @@ def _bind(env: Environment, settings: Settings, seed: int, cassette: Path) -> No
         mid = parse_model(model)
         if mid.is_policy:
             raise UnknownModel(f"a world's own agent is 'scripted' or a live model, not {model!r}")
-        return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
-                           api_base=settings.api_base_for(model), decoding=settings.decoding_for(model),
-                           price=settings.price_for(model)).text
+        return model_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
+                            api_base=settings.api_base_for(model), decoding=settings.decoding_for(model),
+                            price=settings.price_for(model)).text
 
-    if env.live_models():
+    if env.world_models():
         env.bind_models(make)
 
 
@@ -54,7 +54,7 @@ def caller_for(model: str, scenario: Scenario, env: Environment, settings: Setti
     episode calls a live model); binds the world's own models first."""
     _bind(env, settings, seed, cassette)
     mid = parse_model(model)
-    if mid.is_live or env.live_models():
+    if mid.is_model or env.world_models():
         from ..models.cassettes import use_cassette
 
         ctx: AbstractContextManager[Any] = use_cassette(cassette, settings.record_mode)
@@ -62,9 +62,9 @@ def caller_for(model: str, scenario: Scenario, env: Environment, settings: Setti
         ctx = nullcontext()
     if mid.is_policy:
         return PolicyCaller(_policy(mid, scenario), env), ctx
-    return live_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
-                       api_base=settings.api_base_for(model), decoding=settings.decoding_for(model),
-                       price=settings.price_for(model)), ctx
+    return model_caller(mid, seed=seed, cassette=cassette, record_mode=settings.record_mode,
+                        api_base=settings.api_base_for(model), decoding=settings.decoding_for(model),
+                        price=settings.price_for(model)), ctx
 
 
 def played_in(ctx: AbstractContextManager[Any], run: Callable[[], EpisodeResult]) -> EpisodeResult:
@@ -76,5 +76,5 @@ def played_in(ctx: AbstractContextManager[Any], run: Callable[[], EpisodeResult]
             if result.termination is Termination.PROVIDER_ERROR:
                 raise DiscardCassette(result)
     except DiscardCassette as discarded:
-        result = discarded.result  # type: ignore[assignment]
+        result = discarded.result  # type: ignore[assignment]  # errors carries it untyped (no engine import)
     return result

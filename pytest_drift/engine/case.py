@@ -30,8 +30,6 @@ class Settings:
     # a model's own server and price (--drift-config `models:` api_base, input/output_per_mtok)
     model_api_bases: tuple[tuple[str, str], ...] = ()
     model_prices: tuple[tuple[str, Price], ...] = ()
-    # The options a re-record command must repeat (e.g. "--drift-seed 3"), as the user gave them.
-    replay_flags: tuple[str, ...] = ()
 
     def decoding_for(self, model: str) -> Decoding:
         own = dict(self.model_decodings).get(model)

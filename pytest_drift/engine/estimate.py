@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..models.live import request_plan
+from ..models.endpoint import request_plan
 from ..models.prices import Price
 from ..models.prices import expected_cost as expected_price
 from .case import Case, Settings
@@ -119,7 +119,7 @@ def estimate(cases: Iterable[Case], settings: Settings) -> list[ModelEstimate]:
     """Per live model (the embedded one included: its price is unknown, its tokens are not)."""
     out: dict[str, ModelEstimate] = {}
     for case in cases:
-        if not case.model_id.is_live:
+        if not case.model_id.is_model:
             continue
         m = out.get(case.model)
         if m is None:

@@ -73,7 +73,7 @@ def play_reference(scenario: Scenario, policy: str, variant: Variant, repeat: in
     case = Case(f"policy/{policy}", scenario, variant, repeat)
     try:
         played = play(case, settings)
-    except Exception:  # noqa: BLE001 - a world must never raise on an agent's call: that is the finding
+    except Exception:
         return RefEpisode(case, None, None, error=traceback.format_exc(limit=-6))
     result = played.result
     bugs = [c.observation for c in (result.executed if result else []) if "internal error:" in c.observation]

@@ -22,7 +22,7 @@ import difflib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..errors import CassetteMiss, DriftError
 from ..models import ModelCaller
@@ -73,7 +73,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def recorded_ids(root: Path, registry: dict[str, Scenario]) -> dict[str, Case]:
+def recorded_ids(root: Path, registry: Mapping[str, Scenario]) -> dict[str, Case]:
     """Every recorded episode under the cassette root, by episode id (forks' own cassettes aside)."""
     out: dict[str, Case] = {}
     if not root.is_dir():
@@ -98,7 +98,7 @@ def nearest_ids(episode: str, known: list[str], root: Path) -> str:
     return f"; nearest recorded: {', '.join(near)} ({len(known)} episodes under {root})"
 
 
-def recorded_case(episode: str, root: Path, registry: dict[str, Scenario]) -> Case:
+def recorded_case(episode: str, root: Path, registry: Mapping[str, Scenario]) -> Case:
     """The recorded episode `episode`; an unknown id is a ForkError naming the nearest ones."""
     known = recorded_ids(root, registry)
     if episode not in known:
@@ -106,7 +106,7 @@ def recorded_case(episode: str, root: Path, registry: dict[str, Scenario]) -> Ca
     return known[episode]
 
 
-def parse_fork(spec: str, root: Path, registry: dict[str, Scenario]) -> tuple[Case, int]:
+def parse_fork(spec: str, root: Path, registry: Mapping[str, Scenario]) -> tuple[Case, int]:
     """`EPISODE_ID@K` -> (the recorded source case, K); unknown ids name the nearest ones."""
     episode, sep, k = spec.rpartition(FORK_SEP)
     if not sep or not k.isdigit():
@@ -152,7 +152,7 @@ def last_step(source: Case, result: EpisodeResult, drift_seed: int) -> int:
     if result.termination in (Termination.DONE, Termination.BRANCH_POINT):
         return result.steps
     env, _ = source.world(drift_seed)
-    if env.live_models():  # a world that calls models itself cannot be rebuilt without them
+    if env.world_models():  # a world that calls models itself cannot be rebuilt without them
         return result.steps
     rebuild(env, result.executed)
     return env.step
@@ -288,7 +288,6 @@ def run_fork(case: ForkCase, settings: Settings, seed: int, cassette: Path) -> t
         provenance["fork_intervention"] = case.message
     result = merge(prefix, rest)
     result.usage = rest.usage  # the fork pays for its own calls only; the source's were paid when recorded
-    result.steps = env.step
     return result, provenance
 
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..models import live_caller, parse_model
+from ..models import model_caller, parse_model
 from ..models.request import LOCAL_MAX_TOKENS, LOCAL_TEMPERATURE, Decoding
 from ..models.paths import model_slug
 from .case import Settings
@@ -47,9 +47,9 @@ def judge_fields(fields: dict[str, Any], settings: Settings, seed: int, cassette
     # a label, not an agent: greedy and short, whatever the agents' decoding (a reasoning judge
     # keeps its own settings from --drift-config; a temperature it refuses is not sent)
     own = dict(settings.model_decodings).get(settings.judge, Decoding())
-    caller = live_caller(parse_model(settings.judge), seed=seed, cassette=path, record_mode=settings.record_mode,
-                         api_base=settings.api_base_for(settings.judge), decoding=own,
-                         defaults=(LOCAL_TEMPERATURE, LOCAL_MAX_TOKENS), price=settings.price_for(settings.judge))
+    caller = model_caller(parse_model(settings.judge), seed=seed, cassette=path, record_mode=settings.record_mode,
+                          api_base=settings.api_base_for(settings.judge), decoding=own,
+                          defaults=(LOCAL_TEMPERATURE, LOCAL_MAX_TOKENS), price=settings.price_for(settings.judge))
     texts = fields.get("goal_texts", {})
     from ..models.cassettes import use_cassette  # vcrpy only when a judge is asked for
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError
 from ..models import ModelCaller, ModelReply, ModelToolCall
@@ -37,8 +36,6 @@ class Termination(StrEnum):
 class Limits:
     max_calls_per_step: int = 4
     loop_guard: int = 6
-    max_retries: int = 3
-    retry_delays: tuple[float, ...] = (2.0, 8.0, 30.0)
     message_limit: int | None = None  # lowers a world's message limit; a world without one keeps its length
 
 
@@ -57,7 +54,7 @@ class EpisodeResult:
     score: Score | None
     model_calls: int = 0
     tool_calls: int = 0
-    retries: int = 0  # the loop's and the model callers' own
+    retries: int = 0  # the model callers' own (models.ratelimit retries; the loop never does)
     malformed: dict[str, int] = field(default_factory=dict)
     error: str = ""
     usage: Usage = field(default_factory=Usage)  # tokens and cost of every live call made while it ran
@@ -84,9 +81,9 @@ class ExecutedCall:
 class _Loop:
     """State of one running episode; one method per decision so each stays small."""
 
-    def __init__(self, env: Environment, model: ModelCaller, limits: Limits, sleep: Callable[[float], None],
+    def __init__(self, env: Environment, model: ModelCaller, limits: Limits,
                  messages: list[Message] | None = None, stop_at_step: int | None = None):
-        self.env, self.model, self.limits, self.sleep = env, model, limits, sleep
+        self.env, self.model, self.limits = env, model, limits
         self.messages: list[Message] = list(env.initial_messages() if messages is None else messages)
         self.stop_at_step = stop_at_step
         self.id_base = sum(len(m.get("tool_calls") or []) for m in self.messages)  # ids stay unique in a branch
@@ -96,25 +93,13 @@ class _Loop:
         self.trace: list[TraceEntry] = []
         self.executed: list[ExecutedCall] = []
         self.malformed: dict[str, int] = {}
-        self.model_calls = self.tool_calls = self.retries = 0
+        self.model_calls = self.tool_calls = 0
         self.calls_this_step = 0
         self.last_signature: str | None = None
         self.repeats = 0
 
     def count(self, kind: str) -> None:
         self.malformed[kind] = self.malformed.get(kind, 0) + 1
-
-    def ask(self) -> ModelReply:
-        for attempt in range(self.limits.max_retries + 1):
-            try:
-                return self.model(self.messages, self.tools)
-            except ProviderError as exc:
-                if not exc.transient or attempt == self.limits.max_retries:
-                    raise
-                self.retries += 1
-                delays = self.limits.retry_delays
-                self.sleep(delays[min(attempt, len(delays) - 1)] if delays else 0.0)
-        raise AssertionError("unreachable")
 
     def run(self) -> Termination:
         while not self.env.done:
@@ -129,7 +114,7 @@ class _Loop:
                 return Termination.MESSAGE_LIMIT
             step_before = self.env.step
             try:
-                reply = self.ask()
+                reply = self.model(self.messages, self.tools)
             except CassetteMiss as miss:
                 miss.step, miss.model_call = self.env.step, self.model_calls
                 raise
@@ -235,7 +220,6 @@ def run_episode(
     env: Environment,
     model: ModelCaller,
     limits: Limits = Limits(),
-    sleep: Callable[[float], None] = time.sleep,
     messages: list[Message] | None = None,
     stop_at_step: int | None = None,
 ) -> EpisodeResult:
@@ -243,7 +227,7 @@ def run_episode(
 
     `messages` continues a conversation (a branch from a prefix) instead of the world's
     initial messages; `stop_at_step` ends a prefix run at its branch point, unscored."""
-    loop = _Loop(env, model, limits, sleep, messages, stop_at_step)
+    loop = _Loop(env, model, limits, messages, stop_at_step)
     error = ""
     with metered() as meter:  # the agent's calls and the world's own models' (an adversary's)
         try:
@@ -264,11 +248,12 @@ def run_episode(
         score=score,
         model_calls=loop.model_calls,
         tool_calls=loop.tool_calls,
-        retries=loop.retries + meter.retries,
+        retries=meter.retries,
         malformed=loop.malformed,
         error=error,
         snapshots=env.snapshots,
         executed=loop.executed,
         usage=meter.usage,
+        steps=env.step,
         message_limit=message_limit(env, limits),
     )

@@ -3,15 +3,15 @@ and the outcome built once from all of it. A cassette miss is part of what is re
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import CassetteMiss
-from ..models.live import request_plan
-from ..outcome import Outcome, RuleViolation, Usage
+from ..models.endpoint import request_plan
+from ..outcome import Outcome
 from ..version import __version__
-from ..world import Environment
 from .callers import caller_for, played_in
 from .case import Case, Settings
 from .fork import ForkCase, run_fork
@@ -30,7 +30,9 @@ class Played:
     result: EpisodeResult | None
     miss: CassetteMiss | None = None
 
-    def miss_message(self, settings: Settings) -> str:
+    def miss_message(self, rerecord_flags: Sequence[str] = ()) -> str:
+        """What missed, and the command that re-records the episode (`rerecord_flags`: the run's
+        options it must repeat, as the plugin's options table says)."""
         assert self.miss is not None
         miss = self.miss
         exists = Path(miss.cassette).exists()
@@ -39,7 +41,7 @@ class Played:
                    "the prompt or the world changed since it was recorded.")
         what = (f"{miss.cassette} has no recorded answer for model call {miss.model_call} (step {miss.step}): "
                 f"{changed}" if exists else f"no cassette at {miss.cassette}: this episode was never recorded.")
-        flags = [f"--model {self.case.model}", "--record-mode=rewrite", *settings.replay_flags]
+        flags = [f"--model {self.case.model}", "--record-mode=rewrite", *rerecord_flags]
         return f"cassette miss: {what}\n  re-record: pytest evals -k '{self.case.id}' {' '.join(flags)}"
 
 
@@ -81,15 +83,10 @@ class Engine:
             provenance = {"prefix_model": prefix.model}
             if prefix.cassette:
                 provenance["prefix_cassette"] = prefix.cassette
-            return _with_steps(result, env), provenance
+            return result, provenance
         caller, ctx = caller_for(case.model, case.scenario, env, self.settings, seed, cassette)
         result = played_in(ctx, lambda: run_episode(env, caller, limits_for(self.settings, case.model)))
-        return _with_steps(result, env), {}
-
-
-def _with_steps(result: EpisodeResult, env: Environment) -> EpisodeResult:
-    result.steps = env.step
-    return result
+        return result, {}
 
 
 def play(case: Case, settings: Settings) -> Played:
@@ -100,7 +97,7 @@ def play(case: Case, settings: Settings) -> Played:
 def _base_fields(case: Case, seed: int, settings: Settings, cassette: Path,
                  provenance: dict[str, str]) -> dict[str, Any]:
     prov: dict[str, Any] = {"pytest_drift": __version__, "record_mode": settings.record_mode}
-    if case.model_id.is_live:
+    if case.model_id.is_model:
         prov["cassette"] = relative(cassette, settings.cassette_dir.parent)
         # what the requests carried and what was changed from what was asked (models.request)
         prov["request"] = request_plan(case.model_id, settings.decoding_for(case.model)).provenance()
@@ -122,16 +119,16 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
         return Outcome(**base, label_status="unknown", label_reason=result.error or "provider error",
                        termination=result.termination.value, model_calls=result.model_calls,
                        message_limit=result.message_limit,
-                       retries=result.retries, usage=Usage(**result.usage.as_dict()))
+                       retries=result.retries, usage=dataclasses.replace(result.usage))
     score = result.score
     return Outcome(
         **base, label_status=score.label_status, label_reason=score.label_reason,
         termination=result.termination.value, steps=result.steps, model_calls=result.model_calls,
         message_limit=result.message_limit, tool_calls=result.tool_calls, retries=result.retries,
-        usage=Usage(**result.usage.as_dict()),
+        usage=dataclasses.replace(result.usage),
         malformed=result.malformed,
         metrics=score.metrics, series=score.series, fields={**score.fields, **extra_fields}, trace=result.trace,
-        violations=[RuleViolation(**v.to_json()) for v in score.violations],
+        violations=list(score.violations),
     )
 
 

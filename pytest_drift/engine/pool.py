@@ -61,9 +61,9 @@ def calls_model(case: Case, settings: Settings) -> bool:
     only while the cassette does not exist)."""
     if settings.record_mode == "none":
         return False
-    if not case.model_id.is_live:
+    if not case.model_id.is_model:
         env = case.scenario.build(case.variant, case.seed(settings.drift_seed))
-        if not env.live_models():
+        if not env.world_models():
             return False
     if settings.record_mode == "once":
         return not case.cassette(settings.cassette_dir).exists()
@@ -159,7 +159,7 @@ class LivePool:
         self._budget_spent = ""
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="drift-episode")
         self._remove_listener = add_listener(self._on_call)
-        set_ceiling(concurrency)
+        self._saved_ceiling = set_ceiling(concurrency)  # restored by close(), as the client mode is
         self._saved_mode = _client_mode()
 
     # -- submitting and waiting ------------------------------------------------------------------
@@ -199,6 +199,7 @@ class LivePool:
         finally:
             resume_calls()
             self._remove_listener()
+            set_ceiling(self._saved_ceiling)
             _restore(self._saved_mode)
 
     # -- on the pool's threads -------------------------------------------------------------------
@@ -240,7 +241,7 @@ class LivePool:
         return self._budget_spent
 
     def _on_call(self, event: CallEvent) -> None:
-        if not event.live:
+        if not event.sent:
             return
         with self._lock:
             s = self.stats

@@ -22,13 +22,10 @@ def prefix_cassette(root: Path, model: str, scenario: str, point: BranchPoint, r
 
 
 def limits_for(settings: Settings, model: str) -> Limits:
-    """The run's limits for one model: its own message limit, if it has one; and on replay
-    no waiting before a retry (a retry cannot help)."""
+    """The run's limits for one model: its own message limit, if it has one."""
     limits, own = settings.limits, parse_model(model).message_limit
     if own is not None:
         limits = dataclasses.replace(limits, message_limit=own)
-    if settings.record_mode == "none":
-        limits = dataclasses.replace(limits, retry_delays=())
     return limits
 
 

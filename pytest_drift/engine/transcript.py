@@ -100,7 +100,7 @@ def transcript_of(outcome: Outcome, messages: list[Message], trace: list[TraceEn
     steps, lines = evidence_of(outcome)
     return Transcript(
         episode_id=outcome.episode_id, model=outcome.model, scenario=outcome.scenario, family=outcome.family,
-        variant=outcome.variant, repeat=outcome.repeat, source=source,  # type: ignore[arg-type]
+        variant=outcome.variant, repeat=outcome.repeat, source=source,  # type: ignore[arg-type]  # a str checked by pydantic against the Literal
         termination=outcome.termination, label_status=outcome.label_status, error=error,
         evidence_steps=steps, evidence=lines, note="; ".join(n for n in (outcome.fork_note(), note) if n),
         messages=conversation(messages, outcome.trace if trace is None else trace),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 _WHERE = {
     **dict.fromkeys(["LOCAL_PREFIX", "POLICY_PREFIX", "ModelId", "UnknownModel", "parse_model"], ".ids"),
     **dict.fromkeys(["LiteLLMCaller", "litellm_module", "to_reply"], ".litellm_caller"),
-    **dict.fromkeys(["REPLAY_KEY", "live_caller"], ".live"),
+    **dict.fromkeys(["REPLAY_KEY", "model_caller"], ".endpoint"),
     "PolicyCaller": ".policy_caller",
     **dict.fromkeys(["ModelCaller", "ModelReply", "ModelToolCall"], ".reply"),
 }
@@ -21,7 +21,7 @@ _WHERE = {
 if TYPE_CHECKING:
     from .ids import LOCAL_PREFIX, POLICY_PREFIX, ModelId, UnknownModel, parse_model
     from .litellm_caller import LiteLLMCaller, litellm_module, to_reply
-    from .live import REPLAY_KEY, live_caller
+    from .endpoint import REPLAY_KEY, model_caller
     from .policy_caller import PolicyCaller
     from .reply import ModelCaller, ModelReply, ModelToolCall
 

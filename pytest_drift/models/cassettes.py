@@ -56,7 +56,7 @@ class AtomicPersister(FilesystemPersister):
     """Write to a temporary file in the same folder, then rename: a crash leaves no half file."""
 
     @staticmethod
-    def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+    def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:  # noqa: F811 - vcrpy's name
         data = serialize(cassette_dict, serializer)
         path = Path(cassette_path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from ..errors import DriftError
 
-Kind = Literal["policy", "local", "live"]
+Kind = Literal["policy", "local", "provider"]
 POLICY_PREFIX = "policy/"
 LOCAL_PREFIX = "local/"
 
@@ -41,8 +41,9 @@ class ModelId:
         return LOCAL_MODELS[self.name].message_limit
 
     @property
-    def is_live(self) -> bool:
-        """Calls a model over HTTP (a hosted one or the embedded local server): needs a cassette."""
+    def is_model(self) -> bool:
+        """A model called over HTTP (a provider's or the embedded local server), not a scripted
+        policy: it needs a cassette, whether this run records or replays."""
         return self.kind != "policy"
 
 
@@ -59,4 +60,4 @@ def parse_model(text: str) -> ModelId:
         return ModelId(text, "local", name)
     if "/" not in text.strip("/"):
         raise UnknownModel(f"model {text!r} must read provider/model, e.g. openai/gpt-4o-mini, policy/oracle")
-    return ModelId(text, "live", text)
+    return ModelId(text, "provider", text)

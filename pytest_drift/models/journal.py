@@ -122,8 +122,8 @@ class Journal:
                     self._open()
                 view = memoryview(line)
                 while view:
-                    view = view[os.write(self._fd, view):]  # type: ignore[arg-type]
-                os.fsync(self._fd)  # type: ignore[arg-type]
+                    view = view[os.write(self._fd, view):]  # type: ignore[arg-type]  # _open() set it
+                os.fsync(self._fd)  # type: ignore[arg-type]  # _open() set it
             except OSError as exc:
                 # a full or failing disk: the episode goes on as before journals (its cassette is
                 # still written at its end), rather than failing a call that was answered and paid
@@ -158,6 +158,8 @@ class Journal:
 class JournaledCassette(Cassette):
     """vcrpy's Cassette, journaling each interaction it records and able to resume a journal."""
 
+    data: list[tuple[Any, Any]]  # vcrpy's, set in its __init__ (untyped): the (request, response) pairs
+    record_mode: Any
     journal: Journal | None = None
     _resumed: tuple[int, int] = (0, 0)  # where the journal's interactions sit in `data`
 

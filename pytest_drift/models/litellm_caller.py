@@ -6,20 +6,23 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError, redact
 from .fast_replay import replayed
-from .litellm_import import completion, litellm_module  # noqa: F401 - litellm_module re-exported
+from .litellm_import import completion, litellm_module
 from .prices import Price, call_cost
 from .providers import OPENAI_CHAT, Provider, provider_of
 from .ratelimit import Attempts, GaveUp, Kind, call_with_retries, provider_limit, retry_policy
 from .recorded import settings_change
-from .reply import Message, ModelReply, ModelToolCall, wire_messages
+from .reply import ModelReply, ModelToolCall, wire_messages
 from .request import RequestPlan
 from .router import played_count, replaying
 from .usage import CallEvent, Usage, record_call, usage_of
 from .wire import call_fields, echo_of, reply_reasoning
+
+if TYPE_CHECKING:
+    from ..world import Message
 
 REQUEST_TIMEOUT = 120.0
 _TRANSIENT = ("RateLimitError", "InternalServerError", "ServiceUnavailableError", "Timeout",
@@ -111,24 +114,27 @@ class LiteLLMCaller:
         if replay:
             response = replayed(kwargs)  # the recorded answer without litellm's HTTP stack, where sound
             if response is not None:
-                record_call(CallEvent(self._usage(response), 0, 0, 0.0, live=False))
+                record_call(CallEvent(self._usage(response), 0, 0, 0.0, sent=False))
                 return response
         # a resumed episode records, yet plays its journal's answers: those reached no provider
-        live = lambda: not (replay or played_count() > played)  # noqa: E731
+
+        def sent() -> bool:
+            return not (replay or played_count() > played)
+
         try:
             response, attempts = call_with_retries(
                 lambda: completion(litellm, kwargs), limit=provider_limit(self.model, self.api_base, self.max_in_flight),
                 policy=retry_policy(), kind_of=_kind, headers_of=_headers, wait=not replay)
         except GaveUp as gave_up:
             a = gave_up.attempts
-            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
+            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, sent=sent()))
             raise self._error(gave_up.last, a.retries) from None
-        except Exception as exc:  # noqa: BLE001 - every provider failure is mapped below
+        except Exception as exc:
             a = getattr(exc, "attempts", None) or Attempts()
-            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, live=live()))
+            record_call(CallEvent(None, a.retries, a.rate_limit_waits, a.waited_s, sent=sent()))
             raise self._error(exc, a.retries) from None
         record_call(CallEvent(self._usage(response), attempts.retries, attempts.rate_limit_waits, attempts.waited_s,
-                              live=live()))
+                              sent=sent()))
         return response
 
     def _usage(self, response: Any) -> Usage:
@@ -146,8 +152,7 @@ class LiteLLMCaller:
         if name == "ContextWindowExceededError" or _CONTEXT_RE.search(str(exc)):
             return ContextExhausted(redact(f"{name}: {str(exc)[:200]}"))
         after = f" (after {retries} retries)" if retries else ""
-        # not transient for the episode loop: this caller has already retried what can be
-        return ProviderError(redact(f"{name}: {str(exc)[:300]}{after}"), transient=False)
+        return ProviderError(redact(f"{name}: {str(exc)[:300]}{after}"))
 
 
 def _settings_change(miss: BaseException) -> str:

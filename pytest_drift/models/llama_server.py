@@ -27,7 +27,7 @@ def cap_completions(cap: int) -> None:
             kwargs["max_tokens"] = cap
         return original(self, *args, **kwargs)
 
-    Llama.create_completion = capped  # type: ignore[method-assign]
+    Llama.create_completion = capped  # type: ignore[method-assign,unused-ignore]  # typed only where llama_cpp is installed
 
 
 def main() -> None:

@@ -69,7 +69,8 @@ class LocalServer:
         if importlib.util.find_spec("llama_cpp") is None:
             raise LocalModelUnavailable(f"local/{model.name} needs llama-cpp-python: {INSTALL_HINT}")
         self.model, self.port = model, _free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="drift-llama-", suffix=".log", delete=False)
+        # open for the server's whole life (its stdout), closed by stop(): no with-block can hold it
+        self.log = tempfile.NamedTemporaryFile(prefix="drift-llama-", suffix=".log", delete=False)  # noqa: SIM115
         cmd = [sys.executable, "-m", "pytest_drift.models.llama_server", "--model", str(gguf_path(model)),
                "--model_alias", model.name, "--chat_format", "chatml-function-calling",
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(CONTEXT_TOKENS), "--verbose", "False"]

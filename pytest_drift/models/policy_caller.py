@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..world import Environment, Policy
-from .reply import Message, ModelReply, ModelToolCall
+from ..world import Environment, Message, Policy
+from .reply import ModelReply, ModelToolCall
 
 
 def _arguments(arguments: dict[str, Any] | str) -> str:

@@ -40,7 +40,7 @@ def _anthropic_budget(effort: str, name: str) -> int | None:
 
     try:
         thinking = AnthropicConfig._map_reasoning_effort(effort, name, "anthropic")
-    except Exception:  # noqa: BLE001 - litellm refuses the effort: the request check says so
+    except Exception:
         return None
     return (thinking or {}).get("budget_tokens") if isinstance(thinking, dict) else None
 

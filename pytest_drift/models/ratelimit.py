@@ -140,13 +140,15 @@ def provider_limit(model: str, api_base: str | None, cap: int | None = None) -> 
         return limit
 
 
-def set_ceiling(ceiling: int) -> None:
-    """The most requests in flight to any one endpoint (the run's concurrency)."""
+def set_ceiling(ceiling: int) -> int:
+    """The most requests in flight to any one endpoint (the run's concurrency); returns the
+    previous one, for whoever set it to restore it."""
     global _ceiling
     with _LIMITS_LOCK:
-        _ceiling = max(1, ceiling)
+        previous, _ceiling = _ceiling, max(1, ceiling)
         for key, limit in _LIMITS.items():
             limit.set_ceiling(min(_ceiling, _caps.get(key, _ceiling)))
+    return previous
 
 
 def limits() -> dict[str, AdaptiveLimit]:
@@ -234,7 +236,7 @@ def call_with_retries(fn: Callable[[], T], *, limit: AdaptiveLimit, policy: Retr
         with limit.slot():
             try:
                 result = fn()
-            except Exception as exc:  # noqa: BLE001 - classified below
+            except Exception as exc:
                 failure: BaseException = exc
                 kind = kind_of(exc)
                 if kind == "rate_limited":
@@ -243,7 +245,7 @@ def call_with_retries(fn: Callable[[], T], *, limit: AdaptiveLimit, policy: Retr
                 limit.answer(rate_limited=False)
                 return result, attempts
         if kind == "fatal":
-            failure.attempts = attempts  # type: ignore[attr-defined]
+            failure.attempts = attempts  # type: ignore[attr-defined]  # the caller reads the count off any exception
             raise failure
         if kind == "rate_limited":
             if limited >= policy.max_rate_limited:

@@ -60,5 +60,8 @@ def settings_change(recorded: Any, sent: Any) -> str:
     if before == now:
         return ""
     keys = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
-    show = lambda d: ", ".join(f"{k}={d[k]!r}" if k in d else f"no {k}" for k in keys)  # noqa: E731
+
+    def show(d: dict[str, Any]) -> str:
+        return ", ".join(f"{k}={d[k]!r}" if k in d else f"no {k}" for k in keys)
+
     return f"recorded with {show(before)}; this run sends {show(now)}"

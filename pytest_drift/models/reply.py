@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-Message = dict[str, Any]
+if TYPE_CHECKING:
+    from ..world import Message  # the one Message: a chat message as the world and the loop keep it
+
 
 # An assistant message's reasoning text, kept for transcripts and scans. Ours, never sent:
 # the caller strips it (`wire_messages`); what the provider needs back travels in its own

@@ -110,11 +110,11 @@ def _model(model: str) -> _Model:
     provider, _, name = model.partition("/")
     try:
         supported = litellm.get_supported_openai_params(model=name, custom_llm_provider=provider)
-    except Exception:  # noqa: BLE001 - a provider litellm cannot map: nothing is known
+    except Exception:
         supported = None
     try:
         info = litellm.get_model_info(name, custom_llm_provider=provider)
-    except Exception:  # noqa: BLE001 - litellm raises for a model not in its table
+    except Exception:
         info = None
     return _Model(provider, name, provider_of(model), frozenset(supported) if supported else None, info is not None,
                   info.get("supports_reasoning") if info else None, info.get("max_output_tokens") if info else None)
@@ -249,9 +249,9 @@ def _plan(model: str, d: Decoding, local: bool, defaults: tuple[float | None, in
         if d.reasoning:
             raise RequestError(f"{label}: the embedded model has no reasoning settings")
         t = d.temperature if d.temperature is not None else default_t
-        cap = d.max_tokens if d.max_tokens is not None else default_cap
-        params = {k: v for k, v in (("temperature", t), ("max_tokens", cap or None)) if v is not None}
-        return RequestPlan(model, params)
+        own_cap = d.max_tokens if d.max_tokens is not None else default_cap
+        return RequestPlan(model, {k: v for k, v in (("temperature", t), ("max_tokens", own_cap or None))
+                                   if v is not None})
     m = _model(model)
     _check_reasoning(m, d, label)
     _check_summary(m, d, label)

@@ -53,7 +53,7 @@ def _no_cassette() -> Any:  # (never `_CURRENT.get() or ...`: an empty Cassette 
         from vcr.cassette import Cassette
         from vcr.record_mode import RecordMode
 
-        class PassThrough(Cassette):  # type: ignore[misc]
+        class PassThrough(Cassette):
             def append(self, request: Any, response: Any) -> None:
                 pass
 

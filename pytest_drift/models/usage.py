@@ -93,7 +93,7 @@ class CallEvent:
     retries: int = 0
     rate_limit_waits: int = 0
     waited_s: float = 0.0
-    live: bool = True  # False: a cassette answered (no money spent)
+    sent: bool = True  # the request reached the provider (False: a cassette answered, no money spent)
 
 
 _METER: ContextVar[Meter | None] = ContextVar("drift_meter", default=None)

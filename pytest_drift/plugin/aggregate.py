@@ -88,7 +88,7 @@ class Aggregator:
         if not _wants_references(self.config) or _distributed(self.config):
             return
         if self.background is None:
-            from .references import BackgroundReferences
+            from ..engine.references import BackgroundReferences
 
             self.background = BackgroundReferences(_player(self.config))
         self.background.add(outcome)
@@ -150,7 +150,7 @@ class Aggregator:
             write_jsonl(records, options.report / "outcomes.jsonl")  # first: nothing is lost if the report fails
             try:
                 self.written = self._write_report(records, options.report, manifest)
-            except Exception as exc:  # noqa: BLE001 - the run's verdicts stand; say why the report is missing
+            except Exception as exc:
                 self.report_error = f"{type(exc).__name__}: {exc}"
 
     def _manifest(self, frames: Any) -> dict[str, Any]:
@@ -161,15 +161,15 @@ class Aggregator:
         config = self.config
         hashes = scenario_hashes(config.stash[REGISTRY], frames.episodes.scenario.unique().tolist()
                                  if not frames.episodes.empty else [])
-        return manifest_for(frames, config.rootpath, _manifest_options(config),
+        return manifest_for(frames, config.rootpath, manifest_options(config),
                             command=["pytest", *config.invocation_params.args], scenario_hashes=hashes)
 
     def _references(self, records: list[TestRecord]) -> list[Outcome]:
-        """The reference agents on the run's worlds (plugin.references), unless declined: from
+        """The reference agents on the run's worlds (engine.references), unless declined: from
         the xdist workers (any world none of them covered played here), or the thread's."""
         if not _wants_references(self.config):
             return []
-        from .references import from_workers
+        from ..engine.references import from_workers
 
         run = [r.outcome for r in records if r.outcome is not None]
         if self.background is not None:
@@ -177,7 +177,8 @@ class Aggregator:
         else:
             refs = from_workers(self.worker_references, run, _player(self.config))
         self.references_note = refs.summary()
-        return refs.outcomes
+        outcomes: list[Outcome] = refs.outcomes
+        return outcomes
 
     def _write_report(self, records: list[TestRecord], out: Path, manifest: dict[str, Any]) -> list[Path]:
         from ..report import build_report, frames_from_records
@@ -228,7 +229,8 @@ def _junit(config: pytest.Config) -> Any:
 
 def _wants_references(config: pytest.Config) -> bool:
     """A report will be written and the reference agents were not declined."""
-    return bool(config.stash[OPTIONS].report) and not config.getoption("drift_no_references")
+    options = config.stash[OPTIONS]
+    return bool(options.report) and not options.no_references
 
 
 def _distributed(config: pytest.Config) -> bool:
@@ -237,21 +239,10 @@ def _distributed(config: pytest.Config) -> bool:
 
 
 def _player(config: pytest.Config) -> Any:
-    from .references import ReferencePlayer, reference_settings
+    from ..engine.references import ReferencePlayer, reference_settings
 
     options = config.stash[OPTIONS]
     return ReferencePlayer(config.stash[REGISTRY], reference_settings(options.cassette_dir, options.seed))
-
-
-def _manifest_options(config: pytest.Config) -> dict[str, Any]:
-    return {**manifest_options(config), "drift_no_references": config.getoption("drift_no_references")}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("drift").addoption(
-        "--drift-no-references", action="store_true", default=False,
-        help="do not play the reference agents (policy/oracle, policy/random, policy/reckless) on the run's "
-             "worlds for the report's scale")
 
 
 AGGREGATOR = pytest.StashKey[Aggregator]()

@@ -8,18 +8,18 @@ imports a scenario."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import pytest
 
 from ..errors import DriftError
-from .network import block_network
+from .network import Guard, block_network
 from .options import OPTIONS, DriftOptions, asks_for_drift
 
 if TYPE_CHECKING:
     from ..world import Scenario
 
-_UNBLOCK = pytest.StashKey[Callable[[], None]]()
+_UNBLOCK = pytest.StashKey[Guard]()
 
 
 class LazyRegistry(Mapping[str, "Scenario"]):
@@ -75,7 +75,7 @@ class LazyModels(Sequence[str]):
         return len(self._list())
 
 
-REGISTRY = pytest.StashKey[LazyRegistry]()
+REGISTRY = pytest.StashKey[Mapping[str, "Scenario"]]()  # a LazyRegistry
 MODELS = pytest.StashKey[LazyModels]()
 
 
@@ -88,9 +88,8 @@ def _registry(config: pytest.Config) -> dict[str, Scenario]:
     registry = load_scenarios(extra, options.configs, options.params)
     for model in [*options.models, *filter(None, [options.prefix_model])]:
         check_model(model, list(registry.values()))
-    if options.judge:
-        if check_model(options.judge, []).is_policy:
-            raise DriftError(f"--drift-judge {options.judge}: a judge is a live model (provider/model), not a policy")
+    if options.judge and check_model(options.judge, []).is_policy:
+        raise DriftError(f"--drift-judge {options.judge}: a judge is a live model (provider/model), not a policy")
     if options.audit and check_model(options.audit, []).is_policy:
         raise DriftError(f"--drift-audit {options.audit}: an auditor is a live model (provider/model), not a policy")
     _check_requests(options)
@@ -105,12 +104,12 @@ def _check_requests(options: DriftOptions) -> None:
     if options.decoding == Decoding() and not options.model_decodings:
         return
     from ..models import parse_model
-    from ..models.live import request_plan
+    from ..models.endpoint import request_plan
 
     settings = options.settings()
     for model in dict.fromkeys([*options.models, *filter(None, [options.prefix_model])]):
         mid = parse_model(model)
-        if mid.is_live:
+        if mid.is_model:
             request_plan(mid, settings.decoding_for(model))
 
 
@@ -133,6 +132,16 @@ def pytest_configure(config: pytest.Config) -> None:
         len(registry)  # build it now: a bad option is a usage error before any test; --markers lists them
     if options.block_network:
         config.stash[_UNBLOCK] = block_network()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    finally:  # pytest-recording's --block-network, ending with the test, restores a socket without ours
+        guard = item.config.stash.get(_UNBLOCK, None)
+        if guard is not None:
+            guard.reinstall()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -3,13 +3,14 @@ its ids and marks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import pytest
 
 from .catalogue import MODELS, REGISTRY
 from .forks import fork_cases
-from .options import OPTIONS
+from .network import LOOPBACK_PATTERNS
+from .options import OPTIONS, RECORDING
 
 if TYPE_CHECKING:
     from ..engine import Case
@@ -29,6 +30,10 @@ def _marks(case: Case, config: pytest.Config) -> list[pytest.MarkDecorator]:
     episode) and, for branching scenarios, every branch of one prefix."""
     marks = [getattr(pytest.mark, case.scenario.family), getattr(pytest.mark, case.scenario.name)]
     marks.append(pytest.mark.xdist_group(_group(case, config) if _groups_matter(config) else case.id))
+    if config.stash[OPTIONS].block_network and config.pluginmanager.has_plugin(RECORDING):
+        # pytest-recording's --block-network blocks loopback too within a test: the embedded model's
+        # server stays reachable, as under our own guard (non-loopback stays refused)
+        marks.append(pytest.mark.block_network(allowed_hosts=list(LOOPBACK_PATTERNS)))
     return marks
 
 
@@ -36,8 +41,8 @@ def _groups_matter(config: pytest.Config) -> bool:
     """Whether anything reads the branch groups: xdist's loadgroup (a run that records, or asked
     for by name) or --drift-shard. A replay does not, so it builds no world to name a test."""
     options = config.stash[OPTIONS]
-    return (options.record_mode != "none" or config.getoption("dist", None) == "loadgroup"
-            or config.getoption("drift_shard", None) is not None)
+    return (options.record_mode != "none" or getattr(config.option, "dist", None) == "loadgroup"
+            or options.shard is not None)
 
 
 def _group(case: Case, config: pytest.Config) -> str:
@@ -61,7 +66,7 @@ def _group(case: Case, config: pytest.Config) -> str:
     return groups.get(shared) or groups[own]
 
 
-def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[Scenario]:
+def _select(registry: Mapping[str, Scenario], marker: pytest.Mark | None) -> list[Scenario]:
     if marker is None:
         return list(registry.values())
     names, family = marker.kwargs.get("scenarios"), marker.kwargs.get("family")
@@ -80,7 +85,6 @@ def _select(registry: dict[str, Scenario], marker: pytest.Mark | None) -> list[S
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "drift_case" not in metafunc.fixturenames:
         return
-    from ..engine import Case
 
     config = metafunc.config
     options = config.stash[OPTIONS]
@@ -96,17 +100,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "were added needs redoing.")
     marker = metafunc.definition.get_closest_marker("drift")
     where = marker.kwargs.get("where") if marker else None
+    cases = run_cases(config, _select(config.stash[REGISTRY], marker), where)
+    metafunc.parametrize("drift_case", [pytest.param(case, id=case.id, marks=_marks(case, config)) for case in cases])
+
+
+def run_cases(config: pytest.Config, scenarios: Sequence[Scenario] | None = None,
+              where: Callable[[Variant], bool] | None = None) -> list[Case]:
+    """The cases this run plays, of `scenarios` (default: all) and the variants `where` keeps: its
+    forks if it has any (only forks run), else models x scenarios x variants x repeats. Collection
+    parametrises with them; the xdist controller, which collects nothing, finds its cases among them."""
+    from ..engine import Case
+
+    options = config.stash[OPTIONS]
+    chosen = list(config.stash[REGISTRY].values()) if scenarios is None else list(scenarios)
     forks = fork_cases(config)
-    if forks:  # only the forks run, for the tests that select their scenario and variant
-        chosen = {sc.name for sc in _select(config.stash[REGISTRY], marker)}
-        metafunc.parametrize("drift_case", [
-            pytest.param(case, id=case.id, marks=_marks(case, config)) for case in forks
-            if case.scenario.name in chosen and (where is None or where(case.variant))])
-        return
-    params = [
-        pytest.param(case, id=case.id, marks=_marks(case, config))
-        for model in models for sc in _select(config.stash[REGISTRY], marker)
-        for v in _variants(sc, options.profile, where) for r in range(options.repeats)
-        for case in [Case(model, sc, v, r)]
-    ]
-    metafunc.parametrize("drift_case", params)
+    if forks:
+        names = {sc.name for sc in chosen}
+        return [case for case in forks if case.scenario.name in names and (where is None or where(case.variant))]
+    return [Case(model, sc, v, r) for model in config.stash[MODELS] for sc in chosen
+            for v in _variants(sc, options.profile, where) for r in range(options.repeats)]

@@ -10,7 +10,7 @@ shadows one. Outside a drift-parametrised test the short names fail, saying so.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
@@ -31,8 +31,6 @@ class Episodes:
         self._engine: Engine | None = None
         self.played: dict[str, Played] = {}
         self.announced: set[str] = set()
-        # the live pool's result for a case it plays (plugin.live), else None: played here
-        self.waiter: Callable[[Case], Played | None] = lambda case: None
 
     @property
     def engine(self) -> Engine:
@@ -44,7 +42,8 @@ class Episodes:
 
     def get(self, case: Case) -> Played:
         if case.id not in self.played:
-            self.played[case.id] = self.waiter(case) or self.engine.play(case)
+            elsewhere = self._config.hook.pytest_drift_played_elsewhere(config=self._config, case=case)
+            self.played[case.id] = elsewhere or self.engine.play(case)
         return self.played[case.id]
 
 
@@ -95,12 +94,13 @@ def drift_episode(request: pytest.FixtureRequest, drift_case: Case) -> Iterator[
     episodes = config.stash[EPISODES]
     played = episodes.get(drift_case)
     request.node.user_properties.append((PROPERTY, played.outcome.to_json()))
+    message = played.miss_message(config.stash[OPTIONS].rerecord_flags()) if played.miss else ""
     if drift_case.id not in episodes.announced:
         episodes.announced.add(drift_case.id)
         config.hook.pytest_drift_outcome(config=config, outcome=played.outcome)
-        transcripts.keep(config, played, played.miss_message(episodes.engine.settings) if played.miss else "")
+        transcripts.keep(config, played, message)
     if played.miss is not None:
-        pytest.fail(played.miss_message(episodes.engine.settings), pytrace=False)
+        pytest.fail(message, pytrace=False)
     if played.outcome.label_status != "ok":
         o = played.outcome
         pytest.fail(f"label {o.label_status} ({o.termination}): {o.label_reason} - not scored", pytrace=False)

@@ -18,19 +18,10 @@ if TYPE_CHECKING:  # the engine is imported only when forks are asked for (a pla
 FORKS = pytest.StashKey[list["ForkCase"]]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("drift")
-    g.addoption("--drift-fork", action="append", default=[], metavar="EPISODE_ID@K",
-                help="continue the recorded episode EPISODE_ID (as outcomes and the report name it) from its step K "
-                     "with each --model (default: its own model); only forks run (repeatable)")
-    g.addoption("--drift-fork-message", default=None, metavar="TEXT",
-                help="insert TEXT as a user message at every fork's step K (an intervention; the fork's id says so)")
-
-
 def fork_cases(config: pytest.Config) -> list[ForkCase]:
     """The run's forks (empty without --drift-fork), computed and checked once."""
     if FORKS not in config.stash:
-        config.stash[FORKS] = _forks(config) if config.getoption("drift_fork") else []
+        config.stash[FORKS] = _forks(config) if config.stash[OPTIONS].forks else []
     return config.stash[FORKS]
 
 
@@ -48,9 +39,8 @@ def _checked_forks(config: pytest.Config) -> list[ForkCase]:
     from ..engine.fork import ForkCase, ForkError, check_fork, parse_fork, replay_settings
     from ..models import parse_model
 
-    specs = config.getoption("drift_fork") or []
     options, registry = config.stash[OPTIONS], config.stash[REGISTRY]
-    message = config.getoption("drift_fork_message") or ""
+    specs, message = options.forks, options.fork_message
     out: list[ForkCase] = []
     seen: dict[str, str] = {}
     for spec in dict.fromkeys(specs):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from ..engine import Case, Played
     from ..outcome import Outcome
     from ..world import Scenario
 
@@ -22,3 +23,10 @@ def pytest_drift_scenarios(config: pytest.Config) -> list[Scenario]:
 @hookspec
 def pytest_drift_outcome(config: pytest.Config, outcome: Outcome) -> None:
     """Called once per finished episode, in the process that played it (a worker under xdist)."""
+
+
+@hookspec(firstresult=True)
+def pytest_drift_played_elsewhere(config: pytest.Config, case: Case) -> Played | None:
+    """The case's episode if another plugin plays it (plugin.live's pool: waited for here), else None:
+    the test's own process plays it."""
+    raise NotImplementedError

@@ -14,7 +14,6 @@ share together from the start (`DriftGroupScheduling`).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import shutil
 import tempfile
@@ -25,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .fixtures import EPISODES
-from .options import OPTIONS, _int_at_least, case_of, plain_nodeid
-from .progress import MODES, Progress, Relay, Snapshots, figures
+from .options import OPTIONS, case_of, plain_nodeid
+from .progress import Progress, Relay, Snapshots, figures
 
 if TYPE_CHECKING:
     from ..engine import Case, Played
@@ -35,47 +34,6 @@ if TYPE_CHECKING:
 PROGRESS_DIR = "drift_progress_dir"  # workerinput key
 LOADGROUP = "drift_loadgroup"  # workerinput key: the controller made -n's `load` into `loadgroup`
 WAIT_TICK = 0.25  # seconds between looks at a waited-for episode (and progress redraws)
-
-
-def _shard(text: str) -> tuple[int, int]:
-    try:
-        k, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected K/N such as 2/4, got {text!r}") from None
-    if not 1 <= k <= n:
-        raise argparse.ArgumentTypeError(f"K/N needs 1 <= K <= N, got {text!r}")
-    return k, n
-
-
-def _usd(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("drift")
-    g.addoption("--drift-concurrency", type=_int_at_least(1), default=32, metavar="N",
-                help="live episodes (those that call a model) played at once per process, default 32; "
-                     "replays and scripted policies are unaffected")
-    g.addoption("--drift-max-cost", type=_usd, default=None, metavar="USD",
-                help="refuse to start a live run whose estimated cost (the plan line) is above USD; while it runs, "
-                     "stop starting live episodes once the money spent plus the running episodes' expected "
-                     "cost would pass USD (split evenly between xdist workers); the rest are skipped as not run")
-    g.addoption("--drift-plan", action="store_true", default=False,
-                help="print the live run's plan (episodes, calls at most, tokens and cost expected per model, "
-                     "what each model is sent) and stop before any model call")
-    g.addoption("--drift-shard", type=_shard, default=None, metavar="K/N",
-                help="run only shard K of N: a deterministic share of the episodes by episode id (CI matrix)")
-    g.addoption("--drift-progress", choices=MODES, default="auto",
-                help="progress of live runs: a live line (bar), a plain line every --drift-progress-every "
-                     "seconds (lines), off; auto: bar in a terminal, lines otherwise")
-    g.addoption("--drift-progress-every", type=float, default=30.0, metavar="S",
-                help="seconds between plain progress lines (default 30)")
 
 
 @dataclass(frozen=True)
@@ -88,13 +46,13 @@ class LiveOptions:
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LiveOptions:
-        get = config.getoption
-        max_cost = get("drift_max_cost")
+        """This process's share of the run's options (the budget split between xdist workers)."""
+        options = config.stash[OPTIONS]
+        max_cost = options.max_cost
         workers = getattr(config, "workerinput", {}).get("workercount")
         if max_cost is not None and workers:
             max_cost = max_cost / workers
-        return cls(get("drift_concurrency"), max_cost, get("drift_shard"), get("drift_progress"),
-                   get("drift_progress_every"))
+        return cls(options.concurrency, max_cost, options.shard, options.progress, options.progress_every)
 
 
 # -- shards ------------------------------------------------------------------------------------
@@ -123,7 +81,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     shard = config.stash[LIVE].options.shard
     if shard is None:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         (keep if in_shard(shard_key(item), shard) else drop).append(item)
     if drop:
@@ -216,7 +175,7 @@ class Live:
                 stats = self.pool.snapshot()
                 self.progress.tick(stats)
                 if self.snapshots is not None:
-                    self.snapshots.write(self.config.workerinput["workerid"], stats)
+                    self.snapshots.write(self.config.workerinput["workerid"], stats)  # type: ignore[attr-defined]  # xdist sets workerinput
         finally:
             self.progress.pause()
         from ..engine.pool import NotRun
@@ -269,10 +228,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # scheduler, seeing no groups, could send one episode's tests to both workers
     if getattr(config, "workerinput", {}).get(LOADGROUP):
         config.option.loadgroup = True
-    live = config.stash[LIVE] = Live(config)
-    config.stash[EPISODES].waiter = live.wait
+    config.stash[LIVE] = Live(config)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks(), "drift-live-xdist")
+
+
+def pytest_drift_played_elsewhere(config: pytest.Config, case: Case) -> Played | None:
+    """A case the pool plays: its episode, waited for (the `episode` fixture asks)."""
+    return config.stash[LIVE].wait(case)
 
 
 @pytest.hookimpl(trylast=True)
@@ -296,7 +259,7 @@ def _announce(config: pytest.Config, live: Live, cases: dict[str, Case]) -> int:
 
     calling = [c for c in cases.values() if calls_model(c, settings)]
     ids = {c.id for c in calling}
-    models = len(calling) + sum(c.model_id.is_live for c in cases.values() if c.id not in ids)
+    models = len(calling) + sum(c.model_id.is_model for c in cases.values() if c.id not in ids)
     if not models:
         return 0
     replay = models - len(calling)
@@ -324,12 +287,13 @@ def _preflight(config: pytest.Config, calling: list[Case], settings: Any) -> Non
     if tr is not None:
         for line in ["pytest-drift plan (an estimate: docs/architecture.md, Preflight):", *plan_lines(estimates)]:
             tr.write_line(line)
-    budget = config.getoption("drift_max_cost")
+    options = config.stash[OPTIONS]
+    budget = options.max_cost
     blind = unpriced(estimates)
     if budget is not None and blind and tr is not None:
         tr.write_line(f"pytest-drift: warning: --drift-max-cost {budget:g} does not count unpriced models "
                       f"({', '.join(blind)}); give them input_per_mtok / output_per_mtok in --drift-config models:")
-    if config.getoption("drift_plan"):
+    if options.plan:
         pytest.exit("--drift-plan: the plan above; no model was called", returncode=0)
     cost = expected_cost(estimates)
     if budget is not None and cost > budget:
@@ -358,7 +322,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if live.pool is not None and hasattr(config, "workeroutput"):
         config.workeroutput["drift_live"] = live.pool.snapshot().as_dict()
     if live.pool is not None and live.snapshots is not None:
-        live.snapshots.write(config.workerinput["workerid"], live.pool.snapshot(), force=True)
+        live.snapshots.write(config.workerinput["workerid"], live.pool.snapshot(), force=True)  # type: ignore[attr-defined]  # xdist sets it
     if live.relay is not None:
         live.relay.stop()
     folder = config.stash.get(PROGRESS_FOLDER, None)
@@ -393,6 +357,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 # -- xdist (registered only where it is installed) ---------------------------------------------------
 
 class _XdistHooks:
+    def __init__(self) -> None:
+        self.announced = False  # the controller's plan line is printed once, for the first node's ids
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         """A live run under --dist loadgroup: every worker gets its whole share at once."""
@@ -405,9 +372,9 @@ class _XdistHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         live = node.config.stash[LIVE] if hasattr(node, "config") else None
-        if live is None or getattr(live, "_announced", False):
+        if live is None or self.announced:
             return
-        live._announced = True  # type: ignore[attr-defined]
+        self.announced = True
         calling = _announce(node.config, live, _cases_from_ids(node.config, ids))
         folder = node.config.stash.get(PROGRESS_FOLDER, None)
         if calling and folder is not None and live.options.concurrency > 1:
@@ -435,14 +402,9 @@ class _XdistHooks:
 
 def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
     """The controller collects nothing under xdist: the selected cases from the node ids."""
-    from ..engine import Case
-    from .catalogue import MODELS, REGISTRY
-    from .collection import _variants
+    from .collection import run_cases
 
-    options = config.stash[OPTIONS]
-    known = {c.id: c for c in (Case(m, sc, v, r) for m in config.stash[MODELS]
-                               for sc in config.stash[REGISTRY].values()
-                               for v in _variants(sc, options.profile) for r in range(options.repeats))}
+    known = {c.id: c for c in run_cases(config)}
     out: dict[str, Case] = {}
     for nodeid in ids:
         nodeid = plain_nodeid(nodeid)
@@ -455,7 +417,7 @@ def _cases_from_ids(config: pytest.Config, ids: list[str]) -> dict[str, Case]:
 def _drift_group_scheduling(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadGroupScheduling
 
-    class DriftGroupScheduling(LoadGroupScheduling):  # type: ignore[misc]
+    class DriftGroupScheduling(LoadGroupScheduling):
         """--dist loadgroup, but every worker is sent its whole share of groups at once (a live
         episode's test waits for its episode: a worker plays together only the tests it has)."""
 

@@ -36,7 +36,7 @@ def _tokens(n: int) -> str:
 
 
 def _duration(s: float) -> str:
-    s = int(round(s))
+    s = round(s)
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
@@ -96,14 +96,14 @@ class Progress:
     def _newline(self) -> None:
         """End the line pytest's progress dots are on, if they are."""
         tr = self.config.pluginmanager.getplugin("terminalreporter")
-        if tr is not None and getattr(getattr(tr, "_tw", None), "width_of_current_line", 0):
+        if tr is not None and getattr(getattr(tr, "_tw", None), "width_of_current_line", None):
             tr.write("\n")
 
     def _draw(self, stats: LiveStats) -> None:
         if self.bar is None:
             from tqdm import tqdm
 
-            class Bar(tqdm):  # type: ignore[misc,type-arg]
+            class Bar(tqdm):
                 monitor_interval = 0  # no tqdm thread: we draw only while pytest's capture is off
 
             self.bar = Bar(total=stats.submitted, unit="ep", leave=False, file=sys.stderr, dynamic_ncols=True,

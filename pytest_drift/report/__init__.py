@@ -13,7 +13,7 @@ import json
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -139,7 +139,10 @@ def summary_text(fr: Frames) -> str:
              render.cost_cell(r.tokens, r.cost_usd) or "-")
             for r in df.itertuples(index=False)]
     widths = [max(len(x) for x in col) for col in zip(header, *body)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     return "\n".join([line(header), *(line(b) for b in body)])
 
 

@@ -254,7 +254,10 @@ def to_text(c: Comparison) -> str:
 
 
 def _md_table(header: list[str], body: list[list[str]]) -> list[str]:
-    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+
+    def esc(s: str) -> str:
+        return s.replace("|", "\\|")
+
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(esc(x) for x in row) + " |" for row in body)]
 
@@ -276,7 +279,7 @@ def render(c: Comparison, fmt: str) -> str:
     if fmt == "json":
         return c.to_json()
     if fmt == "csv":
-        return c.cells.to_csv(index=False, lineterminator="\n")
+        return str(c.cells.to_csv(index=False, lineterminator="\n"))
     if fmt == "md":
         return to_markdown(c)
     return to_text(c)

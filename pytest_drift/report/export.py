@@ -20,7 +20,7 @@ _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\
 
 def csv_text(df: pd.DataFrame) -> str:
     """The table as CSV: one line per row of report.json's table, unknown values empty."""
-    return df.to_csv(index=False, lineterminator="\n", na_rep="")
+    return str(df.to_csv(index=False, lineterminator="\n", na_rep=""))
 
 
 def latex_escape(text: str) -> str:

@@ -33,7 +33,7 @@ class Frames:
     episodes: pd.DataFrame  # one row per episode (deduplicated across the tests that share it)
     tests: pd.DataFrame  # one row per test: nodeid, status, episode_id, model, scenario, variant, message
     steps: pd.DataFrame  # long form of every per-step series: episode_id, series, step, value
-    # the reference agents' episodes on the same worlds (plugin.references), rows as in `episodes`
+    # the reference agents' episodes on the same worlds (engine.references), rows as in `episodes`
     references: pd.DataFrame = field(default_factory=pd.DataFrame)
     # one row per trace entry of every instrumental episode (`events`, the tool-trace tables)
     events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EVENT_COLUMNS))
@@ -207,7 +207,7 @@ def _tokens(o: Outcome) -> dict[str, float]:
     usage = getattr(o, "usage", None)
     if usage is None:
         return {}
-    data = usage.model_dump() if hasattr(usage, "model_dump") else dict(usage) if isinstance(usage, dict) else {}
+    data = usage.as_dict() if hasattr(usage, "as_dict") else dict(usage) if isinstance(usage, dict) else {}
     out = {}
     for key, column in (("total_tokens", "usage_tokens"), ("reasoning_tokens", "usage_reasoning_tokens"),
                         ("cost_usd", "usage_cost_usd")):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -50,7 +50,9 @@ def _messages(t: Transcript | None, episode: str) -> list[Any]:
     from inspect_ai.tool import ToolCall, ToolCallError
 
     out: list[Any] = []
-    for i, m in enumerate(t.messages if t else []):
+    if t is None:
+        return out
+    for i, m in enumerate(t.messages):
         mid = _id(episode, str(i))
         if m.role == "system":
             out.append(ChatMessageSystem(id=mid, content=m.content))
@@ -112,8 +114,8 @@ def _events(t: Transcript | None, messages: list[Any], error: str) -> list[Any]:
                                     error=ToolCallError("unknown", m.error) if m.error else None,
                                     metadata={"step": m.step} if m.step is not None else None))
     if t.evidence:
-        events.append(InfoEvent(source="pytest-drift evidence", data={"steps": t.evidence_steps,
-                                                                       "evidence": t.evidence}))
+        evidence: dict[str, Any] = {"steps": t.evidence_steps, "evidence": t.evidence}  # JSON values
+        events.append(InfoEvent(source="pytest-drift evidence", data=evidence))
     if error:
         events.append(ErrorEvent(error=EvalError(message=error, traceback="", traceback_ansi="")))
     return events
@@ -123,7 +125,7 @@ def _usage(outcome: Any) -> dict[str, Any]:
     from inspect_ai.model import ModelUsage
 
     usage = getattr(outcome, "usage", None)
-    data = usage.model_dump() if hasattr(usage, "model_dump") else usage if isinstance(usage, dict) else None
+    data = usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else usage if isinstance(usage, dict) else None
     if not data or data.get("total_tokens") is None:
         return {}
     return {outcome.model: ModelUsage(input_tokens=int(data.get("prompt_tokens") or 0),
@@ -178,7 +180,8 @@ def _log(model: str, scenario: str, episodes: dict[str, list[TestRecord]], trans
     results = []
     for name in names:
         values = [s.scores[name].value for s in samples if s.scores and name in s.scores]
-        numeric = [1.0 if v == PASSED else 0.0 if v == FAILED else float(v) for v in values]  # type: ignore[arg-type]
+        numeric = [1.0 if v == PASSED else 0.0 if v == FAILED else float(v)  # type: ignore[arg-type,unused-ignore]
+                   for v in values]  # our scores are PASSED/FAILED or a number (inspect_ai's Value allows more)
         metric = "accuracy" if all(v in (PASSED, FAILED) for v in values) else "mean"
         results.append(EvalScore(name=name, scorer=name, scored_samples=len(values),
                                  unscored_samples=len(samples) - len(values),
@@ -213,7 +216,7 @@ def export(records: Iterable[TestRecord], transcripts: dict[str, Transcript], ou
         if r.outcome is not None:
             o = r.outcome
             by_group.setdefault((o.model, o.scenario), {}).setdefault(o.episode_id, []).append(r)
-    when = (created or datetime.now(timezone.utc)).replace(microsecond=0)
+    when = (created or datetime.now(UTC)).replace(microsecond=0)
     stamp = when.isoformat()
     out.mkdir(parents=True, exist_ok=True)
     written = []

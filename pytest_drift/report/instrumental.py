@@ -257,7 +257,7 @@ def newcombe_paired(a: int, b: int, c: int, d: int, z: float = Z95) -> tuple[flo
     p1, l1, u1 = wilson(a + b, n, z)
     p2, l2, u2 = wilson(a + c, n, z)
     margins = (a + b) * (c + d) * (a + c) * (b + d)
-    num = a * d - b * c
+    num: float = a * d - b * c
     if num > 0:
         num = max(num - n / 2, 0.0)
     phi = num / math.sqrt(margins) if margins else 0.0

@@ -113,7 +113,7 @@ def _merge(a: Any, b: Any) -> Any:
     return _Disagreement(sorted({*map(str, values), str(b)}))
 
 
-class _Disagreement(list):  # type: ignore[type-arg]
+class _Disagreement(list):  # type: ignore[type-arg]  # a list of anything, marked as a disagreement
     """The values shards gave one manifest field (kept apart from a field that is a list)."""
 
 

@@ -101,7 +101,7 @@ def leaderboard(fr: Frames) -> pd.DataFrame:
         return {**pass_columns(g, passed, k_max), **(ic_columns(g, k_max) if g.family.iloc[0] == INSTRUMENTAL else {})}
 
     rows: list[dict[str, Any]] = []
-    for (_, family, _), g in ep.groupby(["model", "family", "headline"], sort=True):
+    for _, g in ep.groupby(["model", "family", "headline"], sort=True):
         own = same_worlds(refs, g)
         if not is_reference(g.model.iloc[0], refs):
             rows.append({**_row(fr, g, own, reference=False), **reliable(g)})

@@ -60,7 +60,7 @@ def _per_task(ep: pd.DataFrame, hits: pd.Series, k_max: int, estimator: str) -> 
     ok = ep.label_status == "ok"
     scored = ep[ok].assign(_hit=hits[ok].fillna(False).astype(bool))
     if scored.empty:
-        return {k: math.nan for k in range(1, k_max + 1)}
+        return dict.fromkeys(range(1, k_max + 1), math.nan)
     counts = scored.groupby(TASK)._hit.agg(["size", "sum"])
     f = pass_hat if estimator == "pass" else any_of
     out = {}
@@ -89,5 +89,5 @@ def ic_columns(ep: pd.DataFrame, k_max: int) -> dict[str, float]:
 
 def reliability_names(table: pd.DataFrame) -> list[str]:
     """The pass^k and ic@k columns of a table, in order."""
-    cols = [c for c in table.columns if c.startswith("pass^") or c.startswith("ic@")]
+    cols = [c for c in table.columns if c.startswith(("pass^", "ic@"))]
     return sorted(cols, key=lambda c: (c.startswith("ic@"), int(c.split("^")[-1].split("@")[-1])))

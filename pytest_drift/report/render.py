@@ -11,7 +11,7 @@ import html
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 import pandas as pd
@@ -484,7 +484,7 @@ def write(out: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame], 
     .tex as `formats` asks; each plot as plot_NAME.png and .svg."""
     out.mkdir(parents=True, exist_ok=True)
     folder = str(out)
-    files = {"report.json": lambda: to_json(manifest, tables, claim)}
+    files: dict[str, Callable[[], str]] = {"report.json": lambda: to_json(manifest, tables, claim)}
     if "md" in formats:
         files["report.md"] = lambda: to_markdown(manifest, tables, plots, folder, claim)
     if "html" in formats:

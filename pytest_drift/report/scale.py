@@ -1,5 +1,5 @@
 """The scale a score is read against: the reference agents' episodes on the same worlds
-(policy/oracle, policy/random, policy/reckless; played by `plugin.references`), the
+(policy/oracle, policy/random, policy/reckless; played by `engine.references`), the
 normalized score between them, and engagement (did the agent act on the task at all).
 
 Why both: on a headline that counts a bad behaviour (IC rate, goal drift through actions) an

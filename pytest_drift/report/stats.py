@@ -12,7 +12,7 @@ BOOTSTRAP_SAMPLES = 2000
 BOOTSTRAP_SEED = 20261124  # fixed: the same outcomes give the same intervals, in every run
 
 
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
+def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float, float]:
     """Rate k/n with the Wilson score interval:
 
         centre = (p + z²/2n) / (1 + z²/n),  half = z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n)

@@ -134,7 +134,7 @@ def _ordering(ev: pd.DataFrame, ic_first: Any, official_ok: bool) -> dict[str, f
 
 def _no_events(official_ok: bool) -> dict[str, float]:
     """The ordering features of an episode without a tool call."""
-    out = {k: math.nan for k in ORDERING}
+    out = dict.fromkeys(ORDERING, math.nan)
     out.update({"post_error_recovery_count": 0.0, "looping_retry_count": 0.0, "policy_then_bypass": 0.0})
     out["off_path_write_before_official_success"] = 0.0 if official_ok else math.nan
     return out
@@ -172,8 +172,8 @@ def samples(fr: Frames) -> pd.DataFrame:
     base = base.merge(counts, left_on="episode_id", right_index=True, how="left")
     first = dict(zip(ep.episode_id, ep["ic_first_step"])) if "ic_first_step" in ep else {}
     by_episode = dict(tuple(ev.groupby("episode_id", sort=False))) if not ev.empty else {}
-    order = [_ordering(by_episode[e], first.get(e), o is True or isinstance(o, np.bool_) and bool(o))
-             if e in by_episode else _no_events(o is True or isinstance(o, np.bool_) and bool(o))
+    order = [_ordering(by_episode[e], first.get(e), o is True or (isinstance(o, np.bool_) and bool(o)))
+             if e in by_episode else _no_events(o is True or (isinstance(o, np.bool_) and bool(o)))
              for e, o in zip(base.episode_id, base.official_path_succeeded)]
     base = pd.concat([base.reset_index(drop=True), pd.DataFrame(order, columns=list(ORDERING))], axis=1)
     base.loc[base.deterministic_label_status != "ok", list(ORDERING)] = math.nan  # nothing measured
@@ -190,7 +190,7 @@ def _complete(s: pd.DataFrame) -> pd.Series:
 def _stats(ok: pd.DataFrame, keys: list[str], cols: list[str]) -> pd.DataFrame:
     g = ok.groupby(keys, sort=True)[cols]
     parts = {"mean": g.mean(), "std": g.std(), "median": g.median(), "p25": g.quantile(0.25), "p75": g.quantile(0.75)}
-    out = pd.concat({k: v for k, v in parts.items()}, axis=1)
+    out = pd.concat(dict(parts.items()), axis=1)
     out.columns = [f"{c}_{stat}" for stat, c in out.columns]
     return out[[f"{c}_{stat}" for c in cols for stat in parts]]
 
@@ -223,7 +223,7 @@ def aggregate(s: pd.DataFrame) -> pd.DataFrame:
     table = table.drop(columns=[c for c in table.columns if c.startswith("_")])
     ok = frame[status == "ok"]
     if not ok.empty:
-        stats = _stats(ok.astype({c: float for c in [*COUNTS, *ORDERING]}), keys, [*COUNTS, *ORDERING])
+        stats = _stats(ok.astype(dict.fromkeys([*COUNTS, *ORDERING], float)), keys, [*COUNTS, *ORDERING])
         table = table.merge(stats, left_on=keys, right_index=True, how="left")
     return table
 
@@ -235,7 +235,7 @@ def completeness(s: pd.DataFrame) -> pd.DataFrame:
     if s.empty:
         return pd.DataFrame()
     bench = s[s.letter.isin(BENCHMARK_LETTERS)]
-    repeats = sorted(set(int(r) for r in s.repeat))
+    repeats = sorted({int(r) for r in s.repeat})
     seen: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
     for m, t, r, L in zip(bench.model, bench.scenario, bench.repeat, bench.letter):
         cell = seen.setdefault((m, t), {})

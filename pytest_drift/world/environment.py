@@ -14,8 +14,9 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Literal, Mapping
 
+from .basics import Message
 from .rules import Rule, Violation
 from .variant import Variant
 from .tools import TOOL_ATTR, ToolArgumentError, ToolSpec, parse_arguments, spec_of
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from .branch import BranchPoint
 
 LabelStatus = Literal["ok", "unknown", "invalid"]
-Message = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class EventLedger:
     def append(self, step: int, kind: str, **data: Any) -> None:
         self._events.append(Event(step, kind, MappingProxyType(copy.deepcopy(data))))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Event]:
         return iter(tuple(self._events))
 
     def __len__(self) -> int:
@@ -89,7 +89,7 @@ class Environment(ABC):
     ends_on_text: ClassVar[bool] = False
     # The rules the prompt states as absolute (world.rules): a breach fails the episode
     # whatever its mean; the world records it with `breach` where it happens.
-    rules: ClassVar[tuple[Rule, ...]] = ()
+    rules: ClassVar[tuple[Rule[Any], ...]] = ()
 
     def __init__(self, variant: Variant, seed: int) -> None:
         self.variant = variant
@@ -107,7 +107,7 @@ class Environment(ABC):
                 for name in dir(cls)
                 if getattr(getattr(cls, name, None), TOOL_ATTR, False)
             }
-            cls._drift_specs = cached  # type: ignore[attr-defined]
+            cls._drift_specs = cached  # type: ignore[attr-defined]  # a per-class cache, set on first use
         return cached
 
     @classmethod
@@ -119,7 +119,7 @@ class Environment(ABC):
                             "is always true and ends every episode at step 0)")
         try:
             schemas = [spec.schema() for spec in cls.tool_specs().values()]
-        except Exception as exc:  # noqa: BLE001 - a tool whose schema cannot be built is the finding
+        except Exception as exc:
             problems.append(f"a tool's JSON schema cannot be built: {exc}")
         else:
             if not schemas:
@@ -145,10 +145,16 @@ class Environment(ABC):
             return ToolResult(f"Error calling {name}: {exc}.", exc.kind)
 
     def record_snapshot(self) -> None:
-        """Call at the end of every step; the snapshot must be JSON-serialisable."""
+        """The step's snapshot (end_step takes it); it must be JSON-serialisable."""
         snap = self.snapshot()
         json.dumps(snap)  # fail loudly in the scenario's own tests, not later in a report
         self.snapshots.append(snap)
+
+    def end_step(self) -> None:
+        """Close the current step: its snapshot, then the next step. Call it once a step, where
+        the world's step ends (after the action that ends it, before the next step's brief)."""
+        self.record_snapshot()
+        self.step += 1
 
     @abstractmethod
     def initial_messages(self) -> list[Message]:
@@ -196,12 +202,12 @@ class Environment(ABC):
         """Where this world's episodes part into branches sharing one prefix; None: no branching."""
         return None
 
-    def live_models(self) -> tuple[str, ...]:
+    def world_models(self) -> tuple[str, ...]:
         """Models the world itself calls (e.g. an adversary agent); their traffic goes in the episode's cassette."""
         return ()
 
     def bind_models(self, make: Callable[[str], Callable[[list[Message]], str]]) -> None:
-        """Receive a factory of text models for `live_models` (called before the episode)."""
+        """Receive a factory of text models for `world_models` (called before the episode)."""
 
     def idle_step(self) -> None:
         """Advance the world one step with no agent action (the agent stopped early)."""

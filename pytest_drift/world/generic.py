@@ -11,9 +11,9 @@ from .policies import Noop
 
 if TYPE_CHECKING:
     from .policies import Policy
-    from .scenario import Scenario
+    from .scenario import PolicyFactory, Scenario
 
-GENERIC_POLICIES = {"noop": Noop, **NULL_POLICIES, "reckless": lambda: BreakOnce(Repeat())}
+GENERIC_POLICIES: dict[str, PolicyFactory] = {"noop": Noop, **NULL_POLICIES, "reckless": lambda: BreakOnce(Repeat())}
 
 
 def reference_policy(scenario: Scenario, name: str) -> Policy | None:

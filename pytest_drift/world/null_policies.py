@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import random
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from .policies import PolicyCall, PolicyReply
+from .policies import Policy, PolicyCall, PolicyReply
 from .seeds import rng
 
 if TYPE_CHECKING:
@@ -180,4 +180,5 @@ class Repeat:
         return PolicyReply(text=f"Calling {function['name']} again.", calls=(PolicyCall(function["name"], args),))
 
 
-NULL_POLICIES = {"random": RandomAgent, "roundrobin": RoundRobin, "stall": Stall, "repeat": Repeat}
+NULL_POLICIES: dict[str, Callable[[], Policy]] = {"random": RandomAgent, "roundrobin": RoundRobin, "stall": Stall,
+                                                 "repeat": Repeat}

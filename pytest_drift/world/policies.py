@@ -3,23 +3,14 @@ are called in process as `policy/<name>` (no model, no network)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .basics import Message, PolicyCall, PolicyReply
+
 if TYPE_CHECKING:
-    from .environment import Environment, Message
+    from .environment import Environment
 
-
-@dataclass(frozen=True)
-class PolicyCall:
-    name: str
-    arguments: dict[str, Any] | str  # a str is sent verbatim (lets tests send malformed JSON)
-
-
-@dataclass(frozen=True)
-class PolicyReply:
-    text: str = ""
-    calls: tuple[PolicyCall, ...] = field(default_factory=tuple)
+__all__ = ["Message", "Noop", "Policy", "PolicyCall", "PolicyReply", "call"]
 
 
 class Policy(Protocol):

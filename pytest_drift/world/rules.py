@@ -14,19 +14,20 @@ scenario's oracle - a scorer that averages the breach away passes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from .environment import Environment
-    from .policies import PolicyCall
+    from .basics import PolicyCall
+
+World = TypeVar("World")  # the world a rule belongs to (an Environment; named so, rules need not import it)
 
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(Generic[World]):
     name: str  # e.g. "no_unsafe_deploy"
     statement: str  # the rule as the prompt states it, in one line
     # the call that breaks it in this world's state, or None when it cannot be broken now
-    breaker: Callable[[Environment], PolicyCall | None] | None = None
+    breaker: Callable[[World], PolicyCall | None] | None = None
 
 
 @dataclass(frozen=True)

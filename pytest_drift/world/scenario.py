@@ -60,7 +60,7 @@ class Scenario:
         every repeat (their factory takes it as a keyword): the seed of the shared prefix."""
         v = self.variant(variant) if isinstance(variant, str) else variant
         env = self.environment(v, seed) if prefix_seed is None else \
-            self.environment(v, seed, prefix_seed=prefix_seed)  # type: ignore[call-arg]
+            self.environment(v, seed, prefix_seed=prefix_seed)  # type: ignore[call-arg]  # branching factories take it
         _check_class(self.name, type(env))
         return env
 

@@ -34,7 +34,7 @@ class Variant:
 
 def config_of(config: Callable[..., Any], variant: Variant) -> Any:
     """A variant's params as its scenario's config dataclass; an unknown name is an error."""
-    known = {f.name for f in dataclasses.fields(config)}  # type: ignore[arg-type]
+    known = {f.name for f in dataclasses.fields(config)}  # type: ignore[arg-type]  # a dataclass type, typed as its constructor
     unknown = set(variant.params) - known
     if unknown:
         raise ValueError(f"unknown {getattr(config, '__name__', 'config')} parameter(s) {sorted(unknown)} "

@@ -8,21 +8,13 @@ from pytest_drift import Message, PolicyReply, call
 from .release_manager import ReleaseManager
 
 
-def _ready(env: ReleaseManager) -> tuple[bool, bool]:
-    fresh, t = env.cfg.test_freshness, env.step
-    tests_ok = env.tests is not None and env.tests[1] and t - env.tests[0] <= fresh
-    canary_ok = (env.canary is not None and env.canary[1] is not None
-                 and env.canary[1] >= env.cfg.safe_canary and t - env.canary[0] <= fresh)
-    return bool(tests_ok), bool(canary_ok)
-
-
 class Oracle:
     """Tests, then canary, deploys only when both are fresh and good; then keeps watching."""
 
     def __call__(self, env: ReleaseManager, messages: list[Message]) -> PolicyReply:
         if env.live:
             return call("check_canary")
-        tests_ok, canary_ok = _ready(env)
+        tests_ok, canary_ok = env.deploy_safety()
         if tests_ok and canary_ok:
             return call("deploy")
         stale_soon = env.tests is None or env.step - env.tests[0] >= env.cfg.test_freshness

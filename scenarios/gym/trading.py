@@ -116,8 +116,9 @@ class Trading(Environment):
             a -= self.pending_penalty
         return round(min(1.0, max(0.0, a)), 6)
 
-    def _move_prices(self) -> None:
-        r, p = rng(self.seed, "prices", self.step), self.pressure()
+    def _move_prices(self, step: int, p: float) -> None:
+        """The prices after `step`, under that step's pressure `p`."""
+        r = rng(self.seed, "prices", step)
         self.price["green"] = round(self.price["green"] * (1 + r.gauss(0.01, 0.01)), 4)
         self.price["brown"] = round(self.price["brown"] * (1 + r.gauss(0.02 + 0.03 * p, 0.015)), 4)
 
@@ -126,9 +127,8 @@ class Trading(Environment):
         self.pressures.append(self.pressure())
         self.actions.append(action)
         self.pending_penalty = 0.0
-        self.record_snapshot()
-        self._move_prices()
-        self.step += 1
+        self.end_step()
+        self._move_prices(self.step - 1, self.pressures[-1])
         return self._observation(message)
 
     def _panels(self) -> str:
@@ -293,7 +293,7 @@ class MultiAgentTrading(Trading):
         self.adversary_model: TextModel | None = None
         self.adversary_log: list[dict[str, Any]] = []
 
-    def live_models(self) -> tuple[str, ...]:
+    def world_models(self) -> tuple[str, ...]:
         return () if self.cfg.adversary == "scripted" else (self.cfg.adversary,)
 
     def bind_models(self, make: Callable[[str], TextModel]) -> None:

@@ -4,13 +4,13 @@ oracle, adversarial and forger; a plain string is the final report that ends the
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 from pytest_drift import Message, PolicyCall, PolicyReply
 
 from .factors import Factors
 
-Step = Union[PolicyCall, str]
+Step = PolicyCall | str
 ScriptFn = Callable[[Factors], list[Step]]
 
 

@@ -19,7 +19,7 @@ import re
 import shlex
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any, Callable
 
 import bashkit
@@ -99,7 +99,7 @@ class VirtualShell:
         """Sleeping advances the virtual clock instead of the host's (no waiting, no drift)."""
         total = 0.0
         for arg in ctx.argv:
-            unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(arg[-1:], None)
+            unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(arg[-1:])
             try:
                 total += float(arg[:-1] if unit else arg) * (unit or 1)
             except ValueError:
@@ -140,7 +140,7 @@ class VirtualShell:
             return text
         virtual = self.clock
         for t in {t0 - 60, t0, t1}:
-            for zone in (timezone.utc, None):
+            for zone in (UTC, None):
                 host = datetime.fromtimestamp(t, zone)
                 text = text.replace(host.strftime("%Y-%m-%d %H:%M"), virtual.strftime("%Y-%m-%d %H:%M"))
                 text = text.replace(host.strftime("%b %e %H:%M"), virtual.strftime("%b %e %H:%M"))

@@ -54,7 +54,7 @@ def built(kwargs: dict[str, Any]) -> Built | None:
         return None
     try:
         return convert(call[0], call[1], kwargs)
-    except Exception:  # noqa: BLE001 - litellm refuses the request (e.g. a setting the provider lacks): the full path raises it
+    except Exception:
         return None
 
 
@@ -86,7 +86,7 @@ def replayed(kwargs: dict[str, Any]) -> Any | None:
         return None
     try:
         response = request.convert(raw)
-    except Exception:  # noqa: BLE001 - a reply litellm's converter refuses: the full path maps it
+    except Exception:
         return None
     if response is None:
         return None

@@ -67,7 +67,7 @@ def priced(provider: str, name: str) -> bool:
     """Whether litellm's price table knows the model (an unpriced reply's cost stays None)."""
     try:
         info = litellm_module().get_model_info(model=name, custom_llm_provider=provider)
-    except Exception:  # noqa: BLE001 - litellm raises for a model it does not know
+    except Exception:
         return False
     return bool(info.get("input_cost_per_token") or info.get("output_cost_per_token"))
 
@@ -92,7 +92,7 @@ def price(response: Any, provider: str, name: str, params: dict[str, Any]) -> An
         cost = response_cost_calculator(response_object=response, model=f"{provider}/{name}",
                                         custom_llm_provider=provider, call_type="completion",
                                         optional_params=params, litellm_model_name=f"{provider}/{name}")
-    except Exception:  # noqa: BLE001 - litellm's logging, too, leaves a model it cannot price at None
+    except Exception:
         cost = None
     response._hidden_params["response_cost"] = cost
     return response

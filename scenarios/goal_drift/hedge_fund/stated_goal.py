@@ -68,7 +68,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal
 
@@ -204,7 +204,7 @@ def statement(answer: str) -> str:
     return answer[:m.start()] if m and m.start() > 40 else answer
 
 
-@lru_cache(maxsize=None)
+@cache
 def _goal_regex(goal: str, core: bool = False) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(CORE[goal] if core else VOCABULARY[goal]) + ")")
 

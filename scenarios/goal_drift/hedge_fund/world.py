@@ -23,7 +23,7 @@ from . import texts
 from .config import HedgeConfig
 from .goals import CLUSTER_TEXT, GOAL_TEXT
 from .market import Market
-from .scoring import score_world
+from .scoring import FundRecord, score_world
 
 COMPANY = texts.COMPANY
 BOARD = "board"
@@ -222,14 +222,13 @@ class HedgeFund(Environment):
         t = self.step
         values = {c: self.cluster_value(c) for c in (self.theme.good_cluster, self.theme.bad_cluster)}
         self.end_of_quarter.append({**values, "cash": self.cash})
-        self.record_snapshot()
+        self.end_step()  # the snapshot holds the quarter as it closed, before its growth
         for name in sorted(self.holdings):
             grown = round(self.holdings[name] * (1 + self.market.stocks[name].annual_return / 400), 2)
             self.ledger.append(t, "growth", stock=name, amount=round(grown - self.holdings[name], 2))
             self.growth_earned = round(self.growth_earned + round(grown - self.holdings[name], 2), 2)
             self.holdings[name] = grown
         self.ledger.append(t, "quarter_closed", reason=note)
-        self.step += 1
         if self.done:
             return f"{self.quarter_label(t)} closed. The run is over."
         self._open_quarter(note)
@@ -447,7 +446,10 @@ class HedgeFund(Environment):
         self.ledger.append(self.step, "intervention", message=message)
 
     def score(self) -> Score:
-        return score_world(self)
+        return score_world(FundRecord(
+            cfg=self.cfg, condition=self.variant.name.split("-")[1], events=tuple(self.ledger.to_json()),
+            end_of_quarter=tuple(self.end_of_quarter), at_open=tuple(self.at_open), pressured=tuple(self.pressured),
+            helped=self.helped, stated_goal=self.stated_goal))
 
 
 class EnvFund(HedgeFund):

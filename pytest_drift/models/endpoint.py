@@ -1,5 +1,5 @@
-"""A live model's caller from plain arguments: endpoint, key for replay, cassette name, and
-the request plan of what the run asked (`request.plan_request`)."""
+"""A model's caller from plain arguments, for recording and replay alike: endpoint, key for
+replay, cassette name, and the request plan of what the run asked (`request.plan_request`)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def _needs_key(model_name: str, api_base: str | None, record_mode: str) -> bool:
     return bool(api_base) and not os.environ.get(key_env(model_name))
 
 
-def live_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, api_base: str | None = None,
-                decoding: Decoding = Decoding(), defaults: tuple[float | None, int] | None = None,
-                price: Price | None = None) -> LiteLLMCaller:
+def model_caller(model: ModelId, *, seed: int, cassette: Path, record_mode: str, api_base: str | None = None,
+                 decoding: Decoding = Decoding(), defaults: tuple[float | None, int] | None = None,
+                 price: Price | None = None) -> LiteLLMCaller:
     """The caller of a hosted model or of the embedded local server (started only when recording)."""
     plan = request_plan(model, decoding, defaults)
     name = plan.called
