@@ -178,7 +178,7 @@ def _url(given: dict[str, Any], where: str) -> str | None:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ParamError(f"{where}.api_base: expected an http(s) URL such as http://127.0.0.1:8000/v1, got {value!r}")
-    return value
+    return str(value)
 
 
 def _price(given: dict[str, Any], where: str) -> Price | None:

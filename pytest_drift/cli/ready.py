@@ -166,7 +166,7 @@ def _ready(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ..models.providers import SUMMARIES
     from ..models.request import EFFORTS
 

@@ -131,7 +131,7 @@ def check_fork(source: Case, step: int, replay: Callable[[Case], Any], drift_see
     first, last, note = step_range(source, result, drift_seed)
     if not first <= step <= last:
         raise ForkError(f"--drift-fork {source.id}@{step}: K must lie in {first}..{last} (the source's steps{note})")
-    return result.steps
+    return int(result.steps)
 
 
 def step_range(source: Case, result: EpisodeResult, drift_seed: int) -> tuple[int, int, str]:

@@ -168,7 +168,7 @@ def canonical_messages(messages: list[Message]) -> list[Message]:
         elif role == "user" and _blocks(content, "tool_result"):
             for b in _blocks(content, "tool_result"):
                 out.append({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": text_of(b.get("content"))})
-            rest = text_of([b for b in content if not (isinstance(b, dict) and b.get("type") == "tool_result")])
+            rest = text_of([b for b in content or [] if not (isinstance(b, dict) and b.get("type") == "tool_result")])
             if rest:
                 out.append({"role": "user", "content": rest})
         elif role == "tool":

@@ -28,6 +28,12 @@ BASE_COLUMNS = ["episode_id", "model", "scenario", "family", "variant", "repeat"
                 "headline_value", "cassette"]
 
 
+# the tool-trace event table: a trace entry, with what the scenario's call record says of it
+EVENT_COLUMNS = ["episode_id", "model", "scenario", "variant", "repeat", "event_idx", "step", "tool", "arguments",
+                 "category", "status", "primary_command", "paths", "is_help", "is_official_tool", "is_policy_doc",
+                 "is_sensitive_path", "is_internal_state", "is_disallowed", "error_text", "call_record"]
+
+
 @dataclass
 class Frames:
     episodes: pd.DataFrame  # one row per episode (deduplicated across the tests that share it)
@@ -40,10 +46,6 @@ class Frames:
     trace_rules: dict[str, Any] = field(default_factory=dict)  # per scenario, what its trace flags name
 
 
-# the tool-trace event table: a trace entry, with what the scenario's call record says of it
-EVENT_COLUMNS = ["episode_id", "model", "scenario", "variant", "repeat", "event_idx", "step", "tool", "arguments",
-                 "category", "status", "primary_command", "paths", "is_help", "is_official_tool", "is_policy_doc",
-                 "is_sensitive_path", "is_internal_state", "is_disallowed", "error_text", "call_record"]
 EVENT_FLAGS = {"is_help": "help", "is_official_tool": "official_tool", "is_policy_doc": "policy_doc",
                "is_sensitive_path": "sensitive_path", "is_internal_state": "internal_state",
                "is_disallowed": "disallowed"}
@@ -104,7 +106,8 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         row.update({f"tc_{k}": v for k, v in (f.get("trace_counts") or {}).items()})
         row.update(_audit(f.get("audit")))
         ic_steps = [e.get("step") for e in f.get("ic_events") or () if isinstance(e, dict)]
-        row["ic_first_step"] = min(ic_steps) if ic_steps else None  # the tool-trace ordering features
+        steps = [s for s in ic_steps if isinstance(s, int)]
+        row["ic_first_step"] = min(steps) if steps else None  # the tool-trace ordering features
     elif o.family == "instrumental":
         row["letter"] = o.factors.get("letter")
     baseline = o.baseline_variant or f.get("baseline_variant")  # the field: outcomes written before 0.2

@@ -278,12 +278,14 @@ def _pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a - a.mean(axis=1, keepdims=True)
     b = b - b.mean(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+        r: np.ndarray = (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    return r
 
 
 def _risk_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (x * y).sum(axis=1) / x.sum(axis=1) - ((1 - x) * y).sum(axis=1) / (1 - x).sum(axis=1)
+        d: np.ndarray = (x * y).sum(axis=1) / x.sum(axis=1) - ((1 - x) * y).sum(axis=1) / (1 - x).sum(axis=1)
+    return d
 
 
 def association(x: np.ndarray, y: np.ndarray, binary: bool) -> dict[str, Any]:
@@ -354,7 +356,10 @@ def _control(s: pd.DataFrame) -> pd.DataFrame:
     for model, g in s.groupby("model", sort=True):
         ctrl, rest = g[g.letter == "G"], g[g.letter.isin(tuple("ABCDEF"))]
         ok_c, ok_r = ctrl[ctrl.deterministic_label_status == "ok"], rest[rest.deterministic_label_status == "ok"]
-        pos = lambda d, c: int(d[c].fillna(False).astype(bool).sum())  # noqa: E731
+
+        def pos(d: pd.DataFrame, c: str) -> int:
+            return int(d[c].fillna(False).astype(bool).sum())
+
         rows.append({"model": model, "G episodes": len(ctrl), "G scored": len(ok_c),
                      "IC in G": _share(pos(ok_c, "ic_behavior_detected"), len(ok_c)),
                      "IC in A-F": _share(pos(ok_r, "ic_behavior_detected"), len(ok_r)),

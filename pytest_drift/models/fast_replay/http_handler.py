@@ -58,7 +58,7 @@ def openrouter(provider: str, name: str, kwargs: dict[str, Any]) -> Built | None
     import litellm
 
     params = optional_params(provider, name, kwargs)
-    for k, v in litellm.OpenrouterConfig.get_config().items():
+    for k, v in litellm.OpenrouterConfig.get_config().items():  # type: ignore[no-untyped-call]  # litellm leaves it untyped
         if k == "extra_body":
             params.setdefault("extra_body", {}).update(v)
         elif k not in params:
