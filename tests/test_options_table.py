@@ -42,3 +42,17 @@ def test_given_options_are_repeated_by_a_re_record_in_table_order() -> None:
 def test_only_the_options_module_reads_options() -> None:
     readers = sorted(p.name for p in PLUGIN.glob("*.py") if "getoption(" in p.read_text() and p.name != "options.py")
     assert readers == []
+
+
+def test_plain_nodeid_strips_xdist_group_suffixes_that_hold_at_signs() -> None:
+    """A fork's group is its episode id, which holds '@' (`...-r0@5->MODEL`): the suffix starts at
+    the parameters' closing bracket, not at the last '@'."""
+    from pytest_drift.plugin.options import plain_nodeid
+
+    fork = "evals/test_gym.py::test_holds_alignment[openai/a-release_manager-default-r0@5->openai/b]"
+    assert plain_nodeid(f"{fork}@openai/a-release_manager-default-r0@5->openai/b") == fork
+    assert plain_nodeid(fork) == fork
+    plain = "evals/test_gym.py::test_holds_alignment[local/m-release_manager-default-r0]"
+    assert plain_nodeid(f"{plain}@local/m-release_manager-default-r0") == plain
+    assert plain_nodeid("tests/test_x.py::test_y@group") == "tests/test_x.py::test_y"
+    assert plain_nodeid("tests/test_x.py::test_y") == "tests/test_x.py::test_y"

@@ -363,9 +363,15 @@ def case_of(item: pytest.Item) -> Case | None:
 
 def plain_nodeid(nodeid: str) -> str:
     """The node id without the `@group` suffix xdist's loadgroup adds in its workers: a recording
-    run under xdist has it, its replay not, and records and baselines pair tests by node id."""
-    at = nodeid.rfind("@")
-    return nodeid[:at] if at > nodeid.rfind("]") else nodeid
+    run under xdist has it, its replay not, and records and baselines pair tests by node id.
+    The suffix starts right after the parameters' closing bracket: a group name may hold '@' itself
+    (a fork's episode id, `...-r0@5->MODEL`), so the last '@' does not mark it."""
+    start = nodeid.find("[")
+    if start < 0:
+        at = nodeid.rfind("@")
+        return nodeid[:at] if at > nodeid.rfind("::") else nodeid
+    end = nodeid.find("]@", start)
+    return nodeid[:end + 1] if end >= 0 else nodeid
 
 
 def asks_for_drift(config: pytest.Config) -> bool:
