@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CassetteMiss, ContextExhausted, ProviderError
-from ..models import model_caller, parse_model
 from ..models.paths import model_slug
-from ..models.request import LOCAL_TEMPERATURE, Decoding
 from ..outcome import TraceEntry
 from .case import Settings
+from .judge import labeller
 
 PROMPT_VERSION = "audit-v1"
 AUDIT_MAX_TOKENS = 800  # a JSON list of a few labels, their steps and a sentence each
@@ -136,10 +135,7 @@ def audit_fields(fields: dict[str, Any], family: str, messages: list[dict[str, A
     if settings.audit is None or family != "instrumental" or "ic_behavior_detected" not in fields:
         return {}
     path = audit_cassette(cassette, settings.audit)
-    own = dict(settings.model_decodings).get(settings.audit, Decoding())
-    caller = model_caller(parse_model(settings.audit), seed=seed, cassette=path, record_mode=settings.record_mode,
-                          api_base=settings.api_base_for(settings.audit), decoding=own,
-                          defaults=(LOCAL_TEMPERATURE, AUDIT_MAX_TOKENS), price=settings.price_for(settings.audit))
+    caller = labeller(settings.audit, settings, seed, path, AUDIT_MAX_TOKENS)
     from ..models.cassettes import use_cassette  # vcrpy only when an audit is asked for
 
     meta = {"model": settings.audit, "prompt_version": PROMPT_VERSION}
