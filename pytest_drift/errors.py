@@ -32,15 +32,15 @@ class ContextExhausted(DriftError):
 
 
 class CassetteMiss(DriftError):
-    """Replay found no recorded response for a request."""
+    """Replay found no recorded response for a request. Where the episode stood when it missed
+    (its step, its model call) is not written onto it: the loop returns that beside it
+    (`engine.loop.MissAt`)."""
 
     def __init__(self, cassette: str, detail: str = "", settings: str = "") -> None:
         super().__init__(cassette)
         self.cassette = cassette
         self.detail = detail
         self.settings = settings  # how the request's sampling/reasoning settings differ from the recording's
-        self.step: int | None = None
-        self.model_call: int | None = None
 
 
 class DiscardCassette(Exception):

@@ -150,11 +150,10 @@ def test_judge_is_recorded_next_to_the_episode_and_replays(stub_server, tmp_path
 
 
 def test_a_miss_names_the_flags_that_re_record_a_branch_and_its_judge(tmp_path: Path) -> None:
-    from pytest_drift.engine import Played
+    from pytest_drift.engine import MissAt, Played
     from pytest_drift.errors import CassetteMiss
 
-    miss = CassetteMiss(str(tmp_path / "r0.yaml"), "no match")
-    miss.step, miss.model_call = 2, 5
+    miss = MissAt(CassetteMiss(str(tmp_path / "r0.yaml"), "no match"), step=2, model_call=5)
     s = Settings(cassette_dir=tmp_path)
     c = case("env_vs_profit-interrogate-n2", "openai/b")
     flags = ("--drift-prefix-model openai/a", "--drift-judge openai/j")

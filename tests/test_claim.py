@@ -87,15 +87,14 @@ def test_require_claim_ready_exits_1_when_not_ready(tmp_path: Path, capsys) -> N
 
 
 def test_the_miss_reason_of_other_settings_is_what_the_gate_reads() -> None:
+    from pytest_drift.engine import MissAt
     from pytest_drift.engine.play import _miss_reason
     from pytest_drift.errors import CassetteMiss
 
-    miss = CassetteMiss("c.yaml", settings="temperature 0.7 != 0")
-    miss.step = 2
-    reason = _miss_reason(miss)
+    reason = _miss_reason(MissAt(CassetteMiss("c.yaml", settings="temperature 0.7 != 0"), step=2))
     rec = complete_run(1)[0]
     o = rec.outcome.model_copy(update={"label_status": "unknown", "termination": "cassette_miss", "fields": {},
                                        "label_reason": reason})
     verdict = claim(frames_from_records([TestRecord(rec.nodeid, "error", o), *complete_run(1)[1:]]))
     assert any("recorded under other request settings" in r for r in verdict.blocking)
-    assert _miss_reason(CassetteMiss("c.yaml")).startswith("cassette miss at step")
+    assert _miss_reason(MissAt(CassetteMiss("c.yaml"))).startswith("cassette miss at step")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -344,3 +347,58 @@ def test_drift_fork_of_a_recorded_hedge_fund_episode_gives_one_outcome(tmp_path:
     rows = json.loads((tmp_path / "merged" / "report.json").read_text())["tables"]["forks"]
     assert [(r["source"], r["fork_step"], r["model"], r["diverges_at"]) for r in rows] == [
         (SOURCE, 3, "openai/beta (fork)", 3), (SOURCE, 3, "openai/beta (fork, intervened)", 3)]
+
+
+# -- a miss names where it happened: in a prefix, a branch and a fork ---------------------------------
+
+def _keep_first(cassette: Path, n: int) -> None:
+    """Leave a cassette its first n interactions: replay misses at its model call n."""
+    data = yaml.safe_load(cassette.read_text())
+    data["interactions"] = data["interactions"][:n]
+    cassette.write_text(yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize(("where", "kept", "call", "step"), [
+    ("prefix", 3, 3, 1),  # the shared prefix: quarters 0-1, two calls a quarter
+    ("branch", 5, 5, 4),  # the branch from quarter 2: its own calls count from 0
+    ("fork", 4, 4, 5),  # a fork from quarter 3: its own calls count from 0
+])
+def test_a_miss_in_a_prefix_a_branch_or_a_fork_names_its_step_and_model_call(
+        recorded: dict[str, Any], tmp_path: Path, where: str, kept: int, call: int, step: int) -> None:
+    root = tmp_path / "c"
+    shutil.copytree(recorded["root"], root)
+    played_case: Case = case(SWITCH)
+    if where == "fork":
+        played_case = fork(3)
+        with StubServer(mode="hedge:buy") as beta:
+            assert Engine(Settings(root, "once", beta.url)).play(played_case).miss is None
+    cassette = {"prefix": prefix_cassette(root), "branch": case(SWITCH).cassette(root),
+                "fork": played_case.cassette(root)}[where]
+    _keep_first(cassette, kept)
+    played = Engine(Settings(root, "none")).play(played_case)
+    assert played.miss is not None and (played.miss.step, played.miss.model_call) == (step, call)
+    assert Path(played.miss.cassette) == cassette
+    assert f"has no recorded answer for model call {call} (step {step})" in played.miss_message()
+    assert played.outcome.label_reason == f"cassette miss at step {step}"
+    assert played.outcome.termination == "cassette_miss" and played.outcome.model_calls == call
+
+
+def test_a_checkpoint_of_a_source_that_misses_names_the_model_call(recorded: dict[str, Any], tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    shutil.copytree(recorded["root"], root)
+    _keep_first(case(SWITCH).cassette(root), 5)
+    with pytest.raises(ForkError, match=r"no longer replays .*no answer for model call 5 in .*r0\.yaml"):
+        checkpoint(case(SWITCH), 8, Settings(root))
+
+
+def test_nothing_writes_onto_a_cassette_miss() -> None:
+    """Where a miss happened travels beside it (engine.loop.MissAt), never as attributes set on
+    the exception after it was raised."""
+    from pytest_drift.errors import CassetteMiss
+
+    miss = CassetteMiss("c.yaml")
+    assert not hasattr(miss, "step") and not hasattr(miss, "model_call")
+    setting = re.compile(r"\bmiss\w*\.(?!at\b)\w+\s*(?:,\s*\w+(?:\.\w+)?\s*)*=[^=]")
+    written = [f"{p.relative_to(ROOT)}:{i}" for p in sorted((ROOT / "pytest_drift").rglob("*.py"))
+               for i, line in enumerate(p.read_text().splitlines(), 1) if setting.search(line)]
+    assert written == []

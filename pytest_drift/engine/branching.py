@@ -117,7 +117,7 @@ def merge(prefix: EpisodeResult, branch: EpisodeResult) -> EpisodeResult:
         tool_calls=prefix.tool_calls + branch.tool_calls, retries=prefix.retries + branch.retries,
         malformed=malformed, error=branch.error, snapshots=branch.snapshots,
         executed=[*prefix.executed, *branch.executed], usage=_summed(prefix.usage, branch.usage),
-        steps=branch.steps, message_limit=branch.message_limit,
+        steps=branch.steps, message_limit=branch.message_limit, miss=branch.miss,
     )
 
 

@@ -10,7 +10,7 @@ from ..errors import DiscardCassette
 from ..models import ModelCaller, ModelId, PolicyCaller, UnknownModel, model_caller, parse_model
 from ..world import GENERIC_POLICIES, Environment, Policy, Scenario, reference_policy
 from .case import Settings
-from .loop import EpisodeResult, Termination
+from .loop import EpisodeMissed, EpisodeResult, Termination
 
 
 def policy_names(scenario: Scenario) -> list[str]:
@@ -75,6 +75,8 @@ def played_in(ctx: AbstractContextManager[Any], run: Callable[[], EpisodeResult]
             result = run()
             if result.termination is Termination.PROVIDER_ERROR:
                 raise DiscardCassette(result)
+            if result.miss is not None:  # up to the engine, through prefixes and forks, position and all
+                raise EpisodeMissed(result.miss)
     except DiscardCassette as discarded:
         result = discarded.result  # type: ignore[assignment]  # errors carries it untyped (no engine import)
     return result

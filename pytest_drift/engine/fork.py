@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..errors import CassetteMiss, DriftError
+from ..errors import DriftError
 from ..models import ModelCaller
 from ..models.paths import model_from_slug, model_slug
 from ..world import BranchPoint, Environment, Message, Scenario
 from .branching import ended_early, merge, rebuild, transform_history
 from .callers import caller_for, played_in
 from .case import Case, Settings
-from .loop import EpisodeResult, Limits, Termination, run_episode
+from .loop import EpisodeMissed, EpisodeResult, Limits, Termination, run_episode
 from .prefixes import continued_history, limits_for, play_prefix, prefix_cassette, relative
 
 FORK_SEP = "@"
@@ -184,8 +184,8 @@ class Checkpoint:
 def replay_to(source: Case, step: int | None, settings: Settings, seed: int) -> Checkpoint:
     """Replay the source's model calls from its cassette until its world reaches `step` (None:
     to its end). Record mode none: nothing reaches the network, and a request the cassette does
-    not hold raises CassetteMiss. The world's messages for `step` itself are the checkpoint's
-    `pending`, as a branch point leaves them to whoever continues."""
+    not hold raises EpisodeMissed (the miss and where it happened). The world's messages for
+    `step` itself are the checkpoint's `pending`, as a branch point leaves them to whoever continues."""
     env, point = source.world(settings.drift_seed)
     replay = dataclasses.replace(settings, record_mode="none")
     cassette = source.cassette(settings.cassette_dir)
@@ -298,7 +298,8 @@ def checkpoint(source: Case, step: int, settings: Settings) -> Checkpoint:
     seed = source.seed(settings.drift_seed)
     try:  # a negative step replays the whole episode: its steps name the valid range
         point = replay_to(source, step if step >= 0 else None, settings, seed)
-    except CassetteMiss as miss:
+    except EpisodeMissed as missed:
+        miss = missed.at
         raise ForkError(f"{source.id} no longer replays (recorded under another scenario version, prompt or "
                         f"settings: no answer for model call {miss.model_call} in {miss.cassette})") from None
     if point.env.step != step:  # a world that opened past the step stopped there: the whole episode names the range

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..errors import CassetteMiss, ContextExhausted, ProviderError
+from ..errors import CassetteMiss, ContextExhausted, DriftError, ProviderError
 from ..models import ModelCaller, ModelReply, ModelToolCall
 from ..models.reply import REASONING_KEY
 from ..models.usage import Usage, metered
@@ -46,6 +46,34 @@ def message_limit(env: Environment, limits: Limits) -> int | None:
     return min(env.max_model_calls, limits.message_limit)
 
 
+@dataclass(frozen=True)
+class MissAt:
+    """A cassette miss and where the episode stood when it happened: its world's step and the
+    model calls made before it (so the missing one is call `model_call`). None for a miss outside
+    the loop (a judge's or an auditor's call)."""
+
+    miss: CassetteMiss
+    step: int | None = None
+    model_call: int | None = None
+
+    @property
+    def cassette(self) -> str:
+        return self.miss.cassette
+
+    @property
+    def settings(self) -> str:
+        return self.miss.settings
+
+
+class EpisodeMissed(DriftError):
+    """Carries a loop's miss (with its position) from a cassette context up to the engine, across
+    prefixes, branches and forks; built with the position, never amended."""
+
+    def __init__(self, at: MissAt) -> None:
+        super().__init__(at.cassette)
+        self.at = at
+
+
 @dataclass
 class EpisodeResult:
     termination: Termination
@@ -62,6 +90,7 @@ class EpisodeResult:
     executed: list[ExecutedCall] = field(default_factory=list)  # every call the world ran, in order
     steps: int = 0  # the world's step when the episode ended
     message_limit: int | None = None  # the model calls it was allowed (None: its steps bound it)
+    miss: MissAt | None = None  # CASSETTE_MISS: what missed and where; the result is unscored
 
 
 CLOSE_STEP = "close_step"  # an ExecutedCall kind: the engine closed the step at the per-step cap
@@ -97,6 +126,7 @@ class _Loop:
         self.calls_this_step = 0
         self.last_signature: str | None = None
         self.repeats = 0
+        self.miss: MissAt | None = None
 
     def count(self, kind: str) -> None:
         self.malformed[kind] = self.malformed.get(kind, 0) + 1
@@ -115,9 +145,9 @@ class _Loop:
             step_before = self.env.step
             try:
                 reply = self.model(self.messages, self.tools)
-            except CassetteMiss as miss:
-                miss.step, miss.model_call = self.env.step, self.model_calls
-                raise
+            except CassetteMiss as miss:  # returned with where it happened, for the caller to report
+                self.miss = MissAt(miss, self.env.step, self.model_calls)
+                return Termination.CASSETTE_MISS
             self.model_calls += 1
             self.calls_this_step += 1
             stop = self.handle(reply)
@@ -237,7 +267,7 @@ def run_episode(
         except ProviderError as exc:
             termination, error = Termination.PROVIDER_ERROR, str(exc)
     score: Score | None = None
-    if termination not in (Termination.PROVIDER_ERROR, Termination.BRANCH_POINT):
+    if termination not in (Termination.PROVIDER_ERROR, Termination.BRANCH_POINT, Termination.CASSETTE_MISS):
         env.finish()
         score = env.score()
         score.violations = score.violations or env.violations()
@@ -256,4 +286,5 @@ def run_episode(
         usage=meter.usage,
         steps=env.step,
         message_limit=message_limit(env, limits),
+        miss=loop.miss,
     )

@@ -17,7 +17,7 @@ from .case import Case, Settings
 from .fork import ForkCase, run_fork
 from .audit import audit_fields
 from .judge import judge_fields
-from .loop import EpisodeResult, Termination, run_episode
+from .loop import EpisodeMissed, EpisodeResult, MissAt, Termination, run_episode
 from .prefixes import Prefixes, limits_for, relative
 
 
@@ -28,7 +28,7 @@ class Played:
     case: Case
     outcome: Outcome
     result: EpisodeResult | None
-    miss: CassetteMiss | None = None
+    miss: MissAt | None = None
 
     def miss_message(self, rerecord_flags: Sequence[str] = ()) -> str:
         """What missed, and the command that re-records the episode (`rerecord_flags`: the run's
@@ -57,8 +57,8 @@ class Engine:
         seed, cassette = case.seed(s.drift_seed), case.cassette(s.cassette_dir)
         try:
             result, provenance = self._run(case, seed, cassette)
-        except CassetteMiss as miss:
-            return Played(case, _miss_outcome(case, seed, s, cassette, miss), None, miss)
+        except EpisodeMissed as missed:  # the loop's miss, with the step and model call it happened at
+            return Played(case, _miss_outcome(case, seed, s, cassette, missed.at), None, missed.at)
         if result.error:  # why the loop stopped (e.g. the context ran out): a transcript rebuilt later shows it
             provenance = {**provenance, "error": result.error}
         extra: dict[str, Any] = {}
@@ -69,8 +69,9 @@ class Engine:
                 # review only: adds `audit`, never touches a field the scorers computed
                 extra.update(audit_fields(result.score.fields, case.scenario.family, result.messages, result.trace,
                                           s, seed, cassette))
-            except CassetteMiss as miss:
-                return Played(case, _miss_outcome(case, seed, s, cassette, miss), result, miss)
+            except CassetteMiss as miss:  # a judge's or auditor's call: outside the loop, no position
+                at = MissAt(miss)
+                return Played(case, _miss_outcome(case, seed, s, cassette, at), result, at)
         return Played(case, build_outcome(case, seed, result, s, cassette, provenance, extra), result)
 
     def _run(self, case: Case, seed: int, cassette: Path) -> tuple[EpisodeResult, dict[str, str]]:
@@ -132,13 +133,13 @@ def build_outcome(case: Case, seed: int, result: EpisodeResult, settings: Settin
     )
 
 
-def _miss_outcome(case: Case, seed: int, settings: Settings, cassette: Path, miss: CassetteMiss) -> Outcome:
+def _miss_outcome(case: Case, seed: int, settings: Settings, cassette: Path, miss: MissAt) -> Outcome:
     return Outcome(**_base_fields(case, seed, settings, cassette, {}), label_status="unknown",
                    label_reason=_miss_reason(miss), termination=Termination.CASSETTE_MISS.value,
                    model_calls=miss.model_call or 0)
 
 
-def _miss_reason(miss: CassetteMiss) -> str:
+def _miss_reason(miss: MissAt) -> str:
     """The label reason of a missed episode; the claim gate (report.claim) reads the second form."""
     if miss.settings:
         return f"cassette miss at step {miss.step}: recorded under other request settings ({miss.settings})"
