@@ -40,17 +40,17 @@ def build(provider: str, name: str, kwargs: dict[str, Any]) -> Built | None:
     params = _bridged_params(provider, model, api_base, kwargs)
     if params is None or params.get("stream"):
         return None
-    bridge = LiteLLMResponsesTransformationHandler()
+    bridge: Any = LiteLLMResponsesTransformationHandler()  # type: ignore[no-untyped-call]  # litellm leaves it untyped
     litellm_params = {"api_key": api_key, "api_base": api_base, "custom_llm_provider": provider,
                       "max_retries": kwargs.get("max_retries"), "timeout": kwargs.get("timeout")}
-    logging = _BridgeLogging(params)
+    logging: Any = _BridgeLogging(params)  # stands in for litellm's Logging, as in the other converters
     messages = list(kwargs["messages"])
     request = bridge.transform_request(model=model, messages=messages, optional_params=dict(params),
                                        litellm_params=dict(litellm_params), headers={}, litellm_logging_obj=logging,
                                        client=None)
     requested = ResponsesAPIRequestUtils.get_requested_response_api_optional_param(
         {k: v for k, v in request.items() if k != "reasoning_effort"})
-    config = OpenAIResponsesAPIConfig()
+    config: Any = OpenAIResponsesAPIConfig()  # type: ignore[no-untyped-call]  # litellm leaves it untyped
     response_params = ResponsesAPIRequestUtils.get_optional_params_responses_api(
         model=model, responses_api_provider_config=config, response_api_optional_params=requested,
         allowed_openai_params=None, drop_params=None, declared_reasoning_efforts=())
