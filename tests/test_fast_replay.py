@@ -138,6 +138,10 @@ def test_what_no_converter_takes_goes_the_full_path() -> None:
     assert fast_replay.request_of({**base, "model": "openai/gpt-4o-mini"}) is not None  # priced: litellm's cost
     assert fast_replay.request_of({**base, "reasoning_effort": "low"}) is not None  # litellm's own mapping
     assert fast_replay.request_of({**base, "model": "cohere/command-r"}) is None  # a provider without a converter
+    responses = {k: v for k, v in base.items() if k != "seed"} | {"model": "openai/responses/gpt-5"}
+    built = fast_replay.request_of({**responses, "reasoning_effort": {"effort": "low", "summary": "auto"}})
+    assert built is not None and built[0].endswith("/v1/responses")  # the Responses route's own converter
+    assert fast_replay.request_of({**responses, "reasoning_effort": "low"}) is None  # not a shape the plan sends
     assert fast_replay.request_of({**base, "stop": ["x"]}) is None  # a setting the converters do not map
     assert fast_replay.request_of({**base, "messages": []}) is None
     assert fast_replay.request_of({**base, "tools": []}) is None  # litellm drops it and its tool_choice
