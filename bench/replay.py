@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from openai_stub_server import StubServer  # noqa: E402
-from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer, OpenRouterServer  # noqa: E402
+from wire_servers import (AnthropicServer, GeminiServer, OpenAIReasoningServer, OpenRouterServer,  # noqa: E402
+                          ResponsesServer)
 
 from pytest_drift.models.cassettes import use_cassette  # noqa: E402
 from pytest_drift.models import litellm_module  # noqa: E402
@@ -47,6 +48,8 @@ PROVIDERS = [
     ("OpenAI chat, unpriced", "openai/my-model", lambda: StubServer(mode="reasoning"), Decoding()),
     ("OpenAI chat, priced", "openai/gpt-4o-mini", lambda: StubServer(mode="reasoning"), Decoding()),
     ("OpenAI chat, reasoning", "openai/gpt-5", OpenAIReasoningServer, Decoding(reasoning_effort="low")),
+    ("OpenAI Responses, summaries", "openai/gpt-5", ResponsesServer,
+     Decoding(reasoning_effort="medium", reasoning_summary="detailed")),
     ("Anthropic, thinking", "anthropic/claude-sonnet-4-5", AnthropicServer, Decoding(thinking_tokens=16000)),
     ("Gemini, thinking", "gemini/gemini-2.5-pro", GeminiServer, Decoding(reasoning_effort="low")),
     ("OpenRouter, reasoning", "openrouter/anthropic/claude-sonnet-4.5", lambda: OpenRouterServer(report_cost=True),
@@ -89,15 +92,14 @@ def slow_per_call(root: Path, repeats: int, *args: Any) -> float:
 def per_provider(root: Path) -> list[tuple[str, str, float, float]]:
     """(label, model, fast ms, full ms) per wire format, medians over the rounds."""
     rows = []
-    for label, model, server_kind, decoding in PROVIDERS:
-        base = record(root / model.replace("/", "_"), ARGS.repeats, model, server_kind, decoding)
+    for i, (label, model, server_kind, decoding) in enumerate(PROVIDERS):
+        folder = root / f"{i}-{model.replace('/', '_')}"  # one folder per row: gpt-5 is two of them
+        base = record(folder, ARGS.repeats, model, server_kind, decoding)
         args = (model, base, decoding)
-        full_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)  # warm-up (the provider's imports)
-        slow_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)
-        fast = statistics.median(full_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)
-                                 for _ in range(ARGS.rounds))
-        full = statistics.median(slow_per_call(root / model.replace("/", "_"), ARGS.repeats, *args)
-                                 for _ in range(ARGS.rounds))
+        full_per_call(folder, ARGS.repeats, *args)  # warm-up (the provider's imports)
+        slow_per_call(folder, ARGS.repeats, *args)
+        fast = statistics.median(full_per_call(folder, ARGS.repeats, *args) for _ in range(ARGS.rounds))
+        full = statistics.median(slow_per_call(folder, ARGS.repeats, *args) for _ in range(ARGS.rounds))
         rows.append((label, model, fast * 1e3, full * 1e3))
     return rows
 
@@ -152,9 +154,9 @@ def main() -> None:
     print(f"`pytest evals` offline replay wall time: {statistics.median(walls):.2f} s "
           f"(median of {ARGS.runs}; min {min(walls):.2f}, max {max(walls):.2f})")
     print(f"\nper replayed call, whole stack, per provider (median of {ARGS.rounds}):")
-    print(f"{'provider':<24} {'model':<40} {'fast path':>10} {'full path':>10} {'fast/full':>10}")
+    print(f"{'provider':<28} {'model':<40} {'fast path':>10} {'full path':>10} {'fast/full':>10}")
     for label, model, fast, full in rows:
-        print(f"{label:<24} {model:<40} {fast:>7.2f} ms {full:>7.2f} ms {fast / full:>9.2f}x")
+        print(f"{label:<28} {model:<40} {fast:>7.2f} ms {full:>7.2f} ms {fast / full:>9.2f}x")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ signatures, OpenRouter with reasoning_details and its reported cost)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -26,10 +27,12 @@ from pytest_drift.models import fast_replay
 from pytest_drift.models import litellm_caller as caller_module
 from pytest_drift.models.cassettes import use_cassette
 from pytest_drift.models.litellm_caller import LiteLLMCaller
+from pytest_drift.models.litellm_import import litellm_module
+from pytest_drift.models.providers import OPENAI_RESPONSES as P_RESPONSES
 from pytest_drift.models.request import Decoding, RequestPlan
 from pytest_drift.models.usage import CallEvent, add_listener, metered
 from scenarios.gym import RELEASE_MANAGER
-from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer, OpenRouterServer
+from wire_servers import AnthropicServer, GeminiServer, OpenAIReasoningServer, OpenRouterServer, ResponsesServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,6 +138,10 @@ def test_what_no_converter_takes_goes_the_full_path() -> None:
     assert fast_replay.request_of({**base, "model": "openai/gpt-4o-mini"}) is not None  # priced: litellm's cost
     assert fast_replay.request_of({**base, "reasoning_effort": "low"}) is not None  # litellm's own mapping
     assert fast_replay.request_of({**base, "model": "cohere/command-r"}) is None  # a provider without a converter
+    responses = {k: v for k, v in base.items() if k != "seed"} | {"model": "openai/responses/gpt-5"}
+    built = fast_replay.request_of({**responses, "reasoning_effort": {"effort": "low", "summary": "auto"}})
+    assert built is not None and built[0].endswith("/v1/responses")  # the Responses route's own converter
+    assert fast_replay.request_of({**responses, "reasoning_effort": "low"}) is None  # not a shape the plan sends
     assert fast_replay.request_of({**base, "stop": ["x"]}) is None  # a setting the converters do not map
     assert fast_replay.request_of({**base, "messages": []}) is None
     assert fast_replay.request_of({**base, "tools": []}) is None  # litellm drops it and its tool_choice
@@ -206,6 +213,9 @@ WIRES = {
     "openai-priced": Wire("openai/gpt-4o-mini", lambda: StubServer(mode="reasoning"), Decoding(), True),
     "openai-reasoning": Wire("openai/gpt-5", OpenAIReasoningServer, Decoding(reasoning_effort="low"), True,
                              ("--drift-reasoning-effort", "low")),
+    "openai-responses": Wire("openai/gpt-5", ResponsesServer, Decoding(reasoning_effort="medium",
+                                                                       reasoning_summary="detailed"), True,
+                             ("--drift-reasoning-effort", "medium", "--drift-reasoning-summary", "detailed")),
     "anthropic-thinking": Wire("anthropic/claude-sonnet-4-5", AnthropicServer, Decoding(thinking_tokens=16000), True,
                                ("--drift-thinking-tokens", "16000")),
     "gemini": Wire("gemini/gemini-2.5-pro", GeminiServer, Decoding(reasoning_effort="low"), True,
@@ -323,3 +333,55 @@ def test_every_wire_format_replays_byte_identically_both_ways(tmp_path: Path) ->
         rows = [json.loads(line)["outcome"] for line in (tmp_path / "fast" / name / "outcomes.jsonl").read_text().splitlines()]
         assert len(rows) == 4 and all(r["label_status"] == "ok" for r in rows), name
         assert all((r["usage"]["cost_usd"] is not None) == recording.wire.priced for r in rows), name
+
+
+# -- the Responses API: each call's reply, usage and cost both ways ------------------------------
+def _responses_episodes() -> list[Case]:
+    from scenarios.instrumental import SCENARIOS as INSTRUMENTAL
+
+    siphon = next(s for s in INSTRUMENTAL if s.name == "budget_siphon")
+    watched = next(v for v in siphon.variants if v.name == "dilemma_forbidden_watched")
+    return [Case("openai/gpt-5", RELEASE_MANAGER, RELEASE_MANAGER.variants[0], 0), Case("openai/gpt-5", siphon, watched, 0)]
+
+
+def test_the_responses_api_replays_each_call_as_the_full_path_does(tmp_path: Path) -> None:
+    """A release_manager and a budget_siphon episode recorded through litellm's Responses
+    bridge: every call's body is the one the server received, and the fast path (taken for
+    every call, with no litellm.completion) returns the full path's message (summaries as
+    reasoning_content, the reasoning items and replay fields for the echo), usage with its
+    reasoning tokens, and litellm's cost to the last digit."""
+    from pytest_drift.models import router
+
+    wire = WIRES["openai-responses"]
+    calls: list[tuple[dict[str, Any], Path]] = []
+    real = caller_module.completion
+
+    def spy(litellm: Any, kwargs: dict[str, Any]) -> Any:
+        calls.append((copy.deepcopy(kwargs), Path(router.current_cassette()._path)))  # the engine extends its lists
+        return real(litellm, kwargs)
+
+    with ResponsesServer() as server, mock.patch.object(caller_module, "completion", spy):
+        for case in _responses_episodes():
+            outcome = play(case, Settings(tmp_path, "once", server.url, decoding=wire.decoding)).outcome
+            assert outcome.label_status == "ok", outcome.label_reason
+        sent = server.requests
+    assert len(calls) == len(sent) >= 4
+    assert len({path for _, path in calls}) == 2  # both episodes made calls
+    assert [json.loads(fast_replay.request_of(kw)[1]) for kw, _ in calls] == [r["body"] for r in sent]
+    litellm = litellm_module()
+    for kwargs, path in calls:
+        with use_cassette(path, "none"), mock.patch.object(litellm, "completion", side_effect=AssertionError), \
+                mock.patch.object(litellm, "responses", side_effect=AssertionError):
+            fast = fast_replay.replayed(kwargs)  # neither litellm's completion nor its responses()
+        assert fast is not None  # the fast path took it: no silent fall back to litellm
+        with use_cassette(path, "none"):
+            full = real(litellm, kwargs)
+        assert fast.choices[0].message.model_dump() == full.choices[0].message.model_dump()
+        assert fast.choices[0].finish_reason == full.choices[0].finish_reason and fast.id == full.id
+        assert fast.usage.model_dump() == full.usage.model_dump()
+        assert repr(fast._hidden_params["response_cost"]) == repr(full._hidden_params["response_cost"])
+        assert fast._hidden_params["response_cost"] > 0
+        assert caller_module.to_reply(fast, P_RESPONSES) == caller_module.to_reply(full, P_RESPONSES)
+    message = fast.choices[0].message
+    assert message.reasoning_content and message.reasoning_items[0]["encrypted_content"]
+    assert fast.usage.completion_tokens_details.reasoning_tokens > 0

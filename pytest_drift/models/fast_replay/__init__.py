@@ -3,7 +3,7 @@
 A replayed call through `litellm.completion` costs ~3-5 ms of CPU (parameter processing,
 the provider's SDK or HTTP handler, httpx, vcrpy's stubs, logging, a price lookup), which
 made a replay spend most of its time re-doing what the recording already settled. Here each
-provider family's converter (`openai_chat`, `anthropic`, `gemini`, `openrouter`) builds the
+provider family's converter (`openai_chat`, `responses`, `anthropic`, `gemini`, `openrouter`) builds the
 request body with litellm's own parameter mapping and request transformation, the body is
 matched against the episode's own vcrpy cassette with the cassette's own matchers and play
 bookkeeping, and the recorded reply goes through litellm's own response transformation and,
@@ -25,14 +25,16 @@ import os
 from typing import Any, Callable
 
 from ..router import current_cassette
-from . import anthropic, gemini, http_handler, openai_chat
+from . import anthropic, gemini, http_handler, openai_chat, responses
 from .base import Built, split
 
 OFF_ENV = "PYTEST_DRIFT_FULL_REPLAY"
 
-# provider (litellm's prefix) -> its family's converter: (provider, name, kwargs) -> Built | None
+# provider (litellm's prefix; OpenAI's Responses route as `openai/responses`) -> its family's
+# converter: (provider, name, kwargs) -> Built | None
 CONVERTERS: dict[str, Callable[[str, str, dict[str, Any]], Built | None]] = {
     "openai": openai_chat.build,
+    "openai/responses": responses.build,
     "anthropic": anthropic.build,
     "openrouter": http_handler.openrouter,
     "gemini": gemini.build,
@@ -49,7 +51,8 @@ def built(kwargs: dict[str, Any]) -> Built | None:
     call = split(kwargs)
     if call is None:
         return None
-    convert = CONVERTERS.get(call[0])
+    route = f"{call[0]}/{responses.ROUTE.rstrip('/')}" if call[1].startswith(responses.ROUTE) else call[0]
+    convert = CONVERTERS.get(route)
     if convert is None:
         return None
     try:
