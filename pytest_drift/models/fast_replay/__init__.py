@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
+from ..providers import OPENAI_RESPONSES, provider_of
 from ..router import current_cassette
 from . import anthropic, gemini, http_handler, openai_chat, responses
 from .base import Built, split
@@ -51,7 +52,8 @@ def built(kwargs: dict[str, Any]) -> Built | None:
     call = split(kwargs)
     if call is None:
         return None
-    route = f"{call[0]}/{responses.ROUTE.rstrip('/')}" if call[1].startswith(responses.ROUTE) else call[0]
+    # the provider room decides what a model string routes to; the Responses API has its own converter
+    route = "openai/responses" if provider_of(str(kwargs["model"])) is OPENAI_RESPONSES else call[0]
     convert = CONVERTERS.get(route)
     if convert is None:
         return None

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..providers import RESPONSES_ROUTE as ROUTE  # the Responses route is the provider room's
 from .base import ENCODING, Built, QuietLogging, dumps, http_response, model_response, optional_params, price
 
-ROUTE = "responses/"
 OPENAI_BASE = "https://api.openai.com/v1"
 
 
