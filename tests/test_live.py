@@ -487,3 +487,15 @@ def test_an_endpoint_cap_holds_under_any_ceiling() -> None:
     set_ceiling(32)
     assert capped.ceiling == 1 and free.ceiling == 32
     set_ceiling(DEFAULT_CEILING)
+
+
+
+def test_loadgroup_is_refused_where_xdist_cannot_group() -> None:
+    """pytest 9.2 with pytest-xdist 3.8 drops loadgroup's `@group` suffix (each episode could then be
+    played, and paid for, by two workers): such a pair is a usage error before any worker starts."""
+    from pytest_drift.plugin.live import check_loadgroup
+
+    check_loadgroup((9, 1, 1), (3, 8, 0))
+    check_loadgroup((9, 2, 0), (3, 9, 0))
+    with pytest.raises(pytest.UsageError, match=r"pytest 9\.2\.0 with pytest-xdist 3\.8\.0 loses.*pytest<9\.2"):
+        check_loadgroup((9, 2, 0), (3, 8, 0))

@@ -213,6 +213,23 @@ def _worker_interactor(config: pytest.Config) -> Any:
     return None
 
 
+def _version(dist: str) -> tuple[int, ...]:
+    from importlib.metadata import version
+
+    return tuple(int(part) for part in version(dist).split(".")[:3] if part.isdigit())
+
+
+def check_loadgroup(pytest_version: tuple[Any, ...], xdist_version: tuple[int, ...]) -> None:
+    """Refuse --dist loadgroup where it does not group: pytest 9.2 builds node ids from a structured id,
+    so the `@group` suffix pytest-xdist (up to 3.8) sets as `item._nodeid` is lost; the scheduler would
+    then send one episode's tests to two workers, each playing (and paying for) it."""
+    if tuple(pytest_version[:2]) >= (9, 2) and xdist_version[:2] <= (3, 8):
+        raise pytest.UsageError(
+            f"pytest-drift: pytest {'.'.join(map(str, pytest_version[:3]))} with pytest-xdist "
+            f"{'.'.join(map(str, xdist_version))} loses --dist loadgroup's groups, so -n could play one episode "
+            "in two workers and pay for it twice: install pytest<9.2 (the plugin's own pin) or run without -n")
+
+
 @pytest.hookimpl(trylast=True)  # after fixtures' (the Episodes it hands the pool's results to)
 def pytest_configure(config: pytest.Config) -> None:
     from .catalogue import MODELS
@@ -223,6 +240,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if (getattr(config.option, "dist", None) == "load" and config.stash[OPTIONS].record_mode != "none"
             and config.stash.get(MODELS, None)):
         config.option.dist = "loadgroup"
+    if getattr(config.option, "dist", None) == "loadgroup" and not hasattr(config, "workerinput"):
+        check_loadgroup(pytest.version_tuple, _version("pytest-xdist"))
     # a worker parses only the command line: it reads loadgroup from there, before this hook,
     # and without it sends the controller its tests' ids without their `@group`, so the
     # scheduler, seeing no groups, could send one episode's tests to both workers
