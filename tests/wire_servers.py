@@ -202,9 +202,11 @@ class _WireServer:
         # a short poll, so leaving the `with` block takes milliseconds, not serve_forever's 0.5 s
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
+    base_path = ""  # where the API's routes start, as a client's api_base names it
+
     @property
     def url(self) -> str:
-        raise NotImplementedError
+        return f"http://127.0.0.1:{self.port}{self.base_path}"
 
     def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> _Answer:
         raise NotImplementedError
@@ -301,10 +303,6 @@ class AnthropicServer(_WireServer):
     def __init__(self, budget_required: int | None = None, redact_every: int = 3) -> None:
         super().__init__()
         self.budget_required, self.redact_every = budget_required, redact_every
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def reasoning_of(self, usage: dict[str, Any]) -> int:
         return int((usage.get("output_tokens_details") or {}).get("thinking_tokens") or 0)
@@ -436,9 +434,7 @@ class OpenAIReasoningServer(_WireServer):
         super().__init__()
         self.efforts: list[str | None] = []
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+    base_path = "/v1"
 
     def reasoning_of(self, usage: dict[str, Any]) -> int:
         return int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
@@ -537,9 +533,7 @@ class GeminiServer(_WireServer):
         super().__init__()
         self.accept_placeholder = accept_placeholder
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1beta"
+    base_path = "/v1beta"
 
     def reasoning_of(self, usage: dict[str, Any]) -> int:
         return int(usage.get("thoughtsTokenCount") or 0)
@@ -648,9 +642,7 @@ class OpenRouterServer(_WireServer):
         self.require_reasoning, self.report_cost, self.encrypted = require_reasoning, report_cost, encrypted
         self.models: list[str] = []
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1"
+    base_path = "/api/v1"
 
     def reasoning_of(self, usage: dict[str, Any]) -> int:
         return int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
@@ -739,9 +731,7 @@ class ThinkingModeServer(_WireServer):
     thinking); otherwise 400 "The reasoning_content in the thinking mode must be passed back to
     the API."."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+    base_path = "/v1"
 
     def reasoning_of(self, usage: dict[str, Any]) -> int:
         return int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
@@ -812,9 +802,7 @@ class ResponsesServer(_WireServer):
         super().__init__()
         self.summaries: list[str | None] = []
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+    base_path = "/v1"
 
     def reasoning_of(self, usage: dict[str, Any]) -> int:
         return int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0)
