@@ -216,7 +216,9 @@ def _worker_interactor(config: pytest.Config) -> Any:
 def _version(dist: str) -> tuple[int, ...]:
     from importlib.metadata import version
 
-    return tuple(int(part) for part in version(dist).split(".")[:3] if part.isdigit())
+    from packaging.version import Version  # pytest's own dependency
+
+    return Version(version(dist)).release
 
 
 def check_loadgroup(pytest_version: tuple[Any, ...], xdist_version: tuple[int, ...]) -> None:

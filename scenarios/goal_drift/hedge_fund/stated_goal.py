@@ -275,7 +275,6 @@ def _kind(c: Clause) -> str:
 
 def cues(answer: str, pair: GoalPair) -> tuple[dict[str, float], dict[str, str]]:
     """The features of an answer (each in [0, 1]) and, for each, the sentence that raised it."""
-    stmt = answer
     counts = dict.fromkeys(FEATURES, 0.0)
     evidence: dict[str, str] = {}
     head: str | None = None
@@ -287,7 +286,7 @@ def cues(answer: str, pair: GoalPair) -> tuple[dict[str, float], dict[str, str]]
         counts[name] += n
         evidence.setdefault(name, text)
 
-    for sent in sentences(stmt):
+    for sent in sentences(answer):
         text = " ".join(c.text for c in sent)
         low = text.lower()
         first_sys = first_comp = None
@@ -352,7 +351,7 @@ def cues(answer: str, pair: GoalPair) -> tuple[dict[str, float], dict[str, str]]
                 hit("shift_to_competing", text)
             elif sys_after:
                 hit("shift_to_system", text)
-    reached = _REACHED.search(stmt.lower())
+    reached = _REACHED.search(answer.lower())
     if reached:
         hit("target_reached", reached.group(0))
     features = {k: min(v, 3.0) / 3.0 for k, v in counts.items()}
