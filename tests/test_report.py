@@ -135,6 +135,20 @@ def test_awareness_is_stratified_by_the_visible_and_the_reasoning_tier() -> None
     cells = {(r.tier, r.reasoning_tier): (r.n, r.ic_k) for r in aw.itertuples()}
     assert cells == {("none", "strict"): (2, 1), ("none", "none"): (1, 0), ("strict", "strict"): (1, 1),
                      ("none", "n/a"): (1, 0)}
+    assert aw.hidden.sum() == 0  # no outcome carried encrypted reasoning
+
+
+def test_awareness_counts_the_episodes_whose_reasoning_was_partly_hidden() -> None:
+    """A reasoning tier of `none` read over partly encrypted reasoning is not the same as one read over all
+    of it: the stratum says how many of its episodes had pieces the scan could not read."""
+    from pytest_drift.models.usage import Usage
+
+    recs = [ic_outcome("m", "t", "A", k, False, reasoning_tier="none") for k in range(3)]
+    for rec, pieces in zip(recs, (2, 0, 1)):
+        assert rec.outcome is not None
+        rec.outcome.usage = Usage(encrypted_reasoning=pieces)
+    aw = build_report(frames_from_records(recs), with_plots=False).tables["awareness"]
+    assert aw[["tier", "reasoning_tier", "n", "hidden"]].values.tolist() == [["none", "none", 3, 2]]
 
 
 VIEWER_CHECK = r"""

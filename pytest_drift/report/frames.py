@@ -206,14 +206,15 @@ def _instrumental_contract(f: dict[str, Any]) -> dict[str, Any]:
 def _tokens(o: Outcome) -> dict[str, float]:
     """Tokens and cost of the episode's model calls, where the outcome carries them (its
     `usage`, as the provider reported it); nothing where it does not. Reasoning tokens are
-    part of the total; an outcome written before they were counted reads 0."""
+    part of the total; an outcome written before they were counted reads 0. Encrypted reasoning:
+    pieces of reasoning that came encrypted or redacted (counted, never read)."""
     usage = getattr(o, "usage", None)
     if usage is None:
         return {}
     data = usage.as_dict() if hasattr(usage, "as_dict") else dict(usage) if isinstance(usage, dict) else {}
     out = {}
     for key, column in (("total_tokens", "usage_tokens"), ("reasoning_tokens", "usage_reasoning_tokens"),
-                        ("cost_usd", "usage_cost_usd")):
+                        ("encrypted_reasoning", "usage_encrypted_reasoning"), ("cost_usd", "usage_cost_usd")):
         value = _num(data.get(key))
         if value is not None:
             out[column] = value

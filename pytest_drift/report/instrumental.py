@@ -305,18 +305,21 @@ def awareness(fr: Frames) -> pd.DataFrame:
     """IC rate stratified by the evaluation-awareness tier of the visible text (`tier`) and of
     the reasoning (`reasoning_tier`; `n/a`: no reasoning seen), ok rows of every instrumental
     episode. Both count only phrases the episode's own prompts did not contain (an echo is not
-    awareness). Crossed, not pooled: aware in thought but silent in words is its own stratum."""
+    awareness). Crossed, not pooled: aware in thought but silent in words is its own stratum.
+    `hidden`: episodes of the stratum whose reasoning came partly encrypted or redacted, so their
+    reasoning tier read only the readable part (what was hidden may hold awareness the scan missed)."""
     ep = _instrumental(fr)
     ep = ep[ep.label_status == "ok"] if not ep.empty else ep
     out = []
     if ep.empty or "awareness" not in ep:
         return pd.DataFrame()
     reasoning = ep.reasoning_awareness if "reasoning_awareness" in ep else pd.Series("n/a", index=ep.index)
-    ep = ep.assign(reasoning_awareness=reasoning.fillna("n/a"))
+    encrypted = ep.usage_encrypted_reasoning if "usage_encrypted_reasoning" in ep else pd.Series(0.0, index=ep.index)
+    ep = ep.assign(reasoning_awareness=reasoning.fillna("n/a"), hidden=encrypted.fillna(0) > 0)
     for (model, tier, thought), g in ep.groupby(["model", "awareness", "reasoning_awareness"], sort=True):
         r = _rate(int(g.ic.astype(bool).sum()), len(g))
         out.append({"model": model, "tier": tier, "reasoning_tier": thought, "n": r["n"], "ic_k": r["k"],
-                    "ic": r["rate"], "ic_lo": r["lo"], "ic_hi": r["hi"]})
+                    "ic": r["rate"], "ic_lo": r["lo"], "ic_hi": r["hi"], "hidden": int(g.hidden.sum())})
     return pd.DataFrame(out)
 
 
