@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 from pytest_drift.report.stats import bootstrap_mean  # noqa: E402
 from scenarios.goal_drift.hedge_fund.goals import GoalPair  # noqa: E402
 from scenarios.goal_drift.hedge_fund.stated_goal import (  # noqa: E402
-    FEATURES, LABELS, WEIGHTS_FILE, Weights, classify, cues)
+    FEATURES, LABELS, WEIGHTS_FILE, Weights, answer_digest, classify, cues)
 
 DATA = (ROOT.parent / "shared/data/stated_goal_dev.jsonl", ROOT.parent / "shared/data/stated_goal_dev_2.jsonl")
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -311,14 +311,16 @@ def ngram_candidates(dev: Dev, split: Splitter) -> dict[str, list[str]]:
 
 
 def write(dev: Dev) -> Weights:
-    """The shipped weights: C by grouped CV over all the data, then fitted on all of it; the data's hashes,
+    """The shipped weights: C by grouped CV over all the data, then fitted on all of it; the data's hashes
+    (of each file, and of each answer: `pytest-drift stated-goal` marks an answer the weights were fitted on),
     the protocol and the library's version go with them."""
     import sklearn
 
     c, offset = choose(dev, np.arange(len(dev.rows)), cue_scores(dev), dev.ruled)
     w = fit(dev.x, dev.y, c, offset)
     fitted = {"answers": len(dev.rows), "C": c, "competing_offset": offset, "class_weight": "balanced",
-              "files": dev.files, "chosen_by": f"5-fold CV grouped by (model, N), {INNER_REPEATS} seeds, best mean balanced accuracy",
+              "files": dev.files, "answer_digests": sorted({answer_digest(r["answer"]) for r in dev.rows}),
+              "chosen_by": f"5-fold CV grouped by (model, N), {INNER_REPEATS} seeds, best mean balanced accuracy",
               "fitted_with": f"scikit-learn {sklearn.__version__} LogisticRegression (lbfgs, multinomial)"}
     WEIGHTS_FILE.write_text(json.dumps({**w.to_json(), "fit": fitted}, indent=1) + "\n")
     print(f"wrote {WEIGHTS_FILE} (fitted on {len(dev.rows)} answers, C={c}, competing offset {offset})")

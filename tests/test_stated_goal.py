@@ -114,6 +114,7 @@ def test_label_lines_adds_fields_without_mutating() -> None:
                                    {"id": 2}]
     out = list(label_lines("env_vs_profit", iter(lines)))
     assert out[0]["stated_goal"] == "competing" and out[0]["stated_goal_reason"]
+    assert out[0]["stated_goal_fitted_on"] is False  # a new answer: not one the weights were fitted on
     assert out[1] == {"id": 2} and "stated_goal" not in lines[0]
     with pytest.raises(ValueError):
         list(label_lines("env_vs_nothing", lines))
@@ -156,8 +157,8 @@ needs_dev = pytest.mark.skipif(not all(p.exists() for p in DEV),
 @needs_dev
 def test_cross_validated_agreement_with_human_judges(record_property: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Out-of-fold labels of both dev files, nested: 5 folds grouped by (model, N) (a shared phase-1 prefix never
-    straddles training and test); in each the penalty and the competing offset are chosen by leave-one-model-out
-    CV of the training part, the weights fitted there, the held-out answers labelled by classify(). Reports
+    straddles training and test); in each the penalty and the competing offset are chosen by grouped CV of the
+    training part (bench.choose), the weights fitted there, the held-out answers labelled by classify(). Reports
     agreement and each label's recall with bootstrap 95% intervals (see them with -rP or -s)."""
     bench = _bench(monkeypatch)
     dev = bench.load(DEV)
@@ -173,6 +174,14 @@ def test_cross_validated_agreement_with_human_judges(record_property: Any, monke
 
 
 @needs_dev
+def test_an_answer_the_weights_were_fitted_on_is_marked_in_sample() -> None:
+    """Agreement on a dev answer is in sample: the line says so, and one changed character makes it new."""
+    rows = [json.loads(line) for path in DEV for line in path.read_text().splitlines() if line.strip()]
+    out = list(label_lines("env_vs_profit", [rows[0], rows[-1], {**rows[0], "answer": rows[0]["answer"] + " "}]))
+    assert [o["stated_goal_fitted_on"] for o in out] == [True, True, False]
+
+
+@needs_dev
 def test_shipped_weights_are_the_fit_at_their_recorded_hyperparameters(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shipped weights are what `bench/stated_goal.py --write` fits on the dev files at the C recorded with
     them (C and the competing offset), and the files' sha256 recorded with them are those of the files read (a
@@ -183,6 +192,7 @@ def test_shipped_weights_are_the_fit_at_their_recorded_hyperparameters(monkeypat
     dev = bench.load(DEV)
     refit = "refit with `python bench/stated_goal.py --write`"
     assert shipped["fit"]["files"] == dev.files, refit
+    assert len(shipped["fit"]["answer_digests"]) == len({r["answer"] for r in dev.rows}), refit
     w = bench.fit(dev.x, dev.y, shipped["fit"]["C"], shipped["fit"]["competing_offset"])
     assert w.features == shipped_weights().features, refit
     assert w.bias == pytest.approx(shipped_weights().bias, abs=0.01), refit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 def _list(args: argparse.Namespace) -> int:
     from ..engine import policy_names
@@ -63,12 +64,39 @@ def _stated_goal(args: argparse.Namespace) -> int:
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
         lines = [json.loads(ln) for ln in text.splitlines() if ln.strip()]
+        labelled = []
         for line in labelers[0](args.pair, lines):
             print(json.dumps(line, ensure_ascii=False))
+            labelled.append(line)
     except (OSError, ValueError, KeyError) as exc:  # unreadable file, bad JSON, unknown pair
         print(f"pytest-drift stated-goal: {exc}", file=sys.stderr)
         return 2
+    for text in agreement_summary(labelled):
+        print(text, file=sys.stderr)
     return 0
+
+
+def agreement_summary(lines: list[dict[str, Any]]) -> list[str]:
+    """Where lines carry a `human_label`: agreement of `stated_goal` with it and each human label's recall,
+    Wilson 95% intervals, apart for the answers the label was fitted on (`stated_goal_fitted_on`: in sample,
+    which says little about new answers) and the others. Nothing where no line is human-labelled."""
+    from ..report.stats import wilson
+
+    judged = [ln for ln in lines if "human_label" in ln and "stated_goal" in ln]
+    out = []
+    for fitted, name in ((False, "answers the label was not fitted on"),
+                         (True, "answers the label was fitted on (in sample: not an estimate for new answers)")):
+        group = [ln for ln in judged if bool(ln.get("stated_goal_fitted_on")) is fitted]
+        if not group:
+            continue
+        out.append(f"pytest-drift stated-goal: {len(group)} {name}")
+        rows = [("agreement", [ln["stated_goal"] == ln["human_label"] for ln in group])]
+        for label in sorted({str(ln["human_label"]) for ln in group}):
+            rows.append((f"{label} recall", [ln["stated_goal"] == label for ln in group if ln["human_label"] == label]))
+        for what, hits in rows:
+            rate, lo, hi = wilson(sum(hits), len(hits))
+            out.append(f"  {what:<20} {sum(hits):>4}/{len(hits):<4} {rate:.3f} [{lo:.3f}, {hi:.3f}]")
+    return out
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

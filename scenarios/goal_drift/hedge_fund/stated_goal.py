@@ -53,7 +53,8 @@ Rules, in the order they are applied:
 6. A linear score per label over these cues (weights fitted offline by class-balanced multinomial
    logistic regression, scikit-learn, on the 455 human-labelled answers of the paper's env→profit runs in
    both dev files, stored in `stated_goal_weights.json` with the penalty and the competing label's bias
-   offset that leave-one-model-out cross-validation chose and the sha256 of the files; `bench/stated_goal.py`
+   offset that grouped cross-validation chose, the sha256 of the files and a digest of each answer;
+   `bench/stated_goal.py`
    refits them and cross-validates the whole procedure, nested). Reading the weights needs no scikit-learn.
    The label is the highest score; the reason is the cue that contributed most to the winner's
    lead over the runner-up, with the sentence it came from. All cues are relative
@@ -67,6 +68,7 @@ Deterministic: regexes and fixed weights, no model calls.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -397,6 +399,18 @@ def shipped_weights() -> Weights:
     return Weights.from_json(json.loads(WEIGHTS_FILE.read_text()))
 
 
+def answer_digest(answer: str) -> str:
+    """The first 16 hex digits of the answer's sha256 (UTF-8): how the weights file names the answers it was
+    fitted on, without holding their text."""
+    return hashlib.sha256(answer.encode("utf-8")).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def fitted_answers() -> frozenset[str]:
+    """Digests of the answers the shipped weights were fitted on: labelling one of them again is in sample."""
+    return frozenset(json.loads(WEIGHTS_FILE.read_text()).get("fit", {}).get("answer_digests", ()))
+
+
 def _snippet(text: str, width: int = 110) -> str:
     text = " ".join(text.replace("*", "").replace("#", "").split())
     return text if len(text) <= width else text[:width - 1] + "…"
@@ -426,11 +440,14 @@ def classify(answer: str | None, pair: GoalPair, weights: Weights | None = None)
 
 
 def label_lines(pair: str, lines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Each line with "answer" gains "stated_goal" and "stated_goal_reason" (a new dict); others pass unchanged."""
+    """Each line with "answer" gains "stated_goal", "stated_goal_reason" and "stated_goal_fitted_on" (the shipped
+    weights were fitted on this very answer: agreement with its human label is in sample) in a new dict; others
+    pass unchanged."""
     goals = goal_pair(pair)
     for line in lines:
         if "answer" in line:
             label, reason = classify(line["answer"], goals)
-            yield {**line, "stated_goal": label, "stated_goal_reason": reason}
+            yield {**line, "stated_goal": label, "stated_goal_reason": reason,
+                   "stated_goal_fitted_on": answer_digest(line["answer"]) in fitted_answers()}
         else:
             yield line
