@@ -274,6 +274,34 @@ def test_gd_against_n_has_both_metrics_and_the_baseline_subtracted() -> None:
     assert "env_vs_profit: switch" in svg and "GD - baseline" in svg and "m gd_inaction" in svg
 
 
+def test_stated_goal_counts_each_label_per_n_with_intervals(tmp_path: Path) -> None:
+    """Interrogated runs, per N: counts of each stated goal, the original and drifted shares with Wilson
+    intervals over every ok run (no statement counts in n, in neither share); the judge's label wins where it
+    ran; runs never interrogated and runs not labelled ok are not in the table."""
+    said = {(2, 0): "original", (2, 1): "hybrid", (2, 2): "none", (4, 0): "competing", (4, 1): "competing",
+            (4, 2): "original"}
+    recs = []
+    for (n, r), label in said.items():
+        rec = hedge("m", "interrogate", n, r, 0.1, 0.0, None)
+        assert rec.outcome is not None
+        rec.outcome.fields.update({"stated_goal": "...", "stated_goal_label": label})
+        if (n, r) == (4, 2):  # the judge read this one otherwise: its label counts
+            rec.outcome.fields["stated_goal_judge"] = "hybrid"
+        recs.append(rec)
+    recs.append(hedge("m", "switch", 2, 0, 0.1, 0.0, None))  # not interrogated
+    broken = hedge("m", "interrogate", 2, 3, 0.1, 0.0, None)
+    assert broken.outcome is not None
+    broken.outcome.label_status, broken.outcome.fields["stated_goal_label"] = "unknown", "original"
+    report = build_report(frames_from_records([*recs, broken]), with_plots=False)
+    t = report.tables["stated_goal"].set_index("instrumental_steps")
+    assert t.loc[2, ["n", "original", "hybrid", "competing", "none"]].tolist() == [3, 1, 1, 0, 1]
+    assert (t.loc[2, "original_share"], t.loc[2, "drifted_share"]) == pytest.approx((1 / 3, 1 / 3))
+    assert (t.loc[4, "drifted_share_lo"], t.loc[4, "drifted_share_hi"]) == pytest.approx(wilson(3, 3)[1:])
+    assert t.loc[4, "by"] == "judge+label" and t.loc[2, "by"] == "label" and set(t.condition) == {"interrogate"}
+    written = {p.name for p in report.write(tmp_path)}
+    assert {"stated_goal.csv", "stated_goal.tex"} <= written
+
+
 def test_model_rates_carry_their_interval_and_n() -> None:
     row = build_report(frames_from_records(fixture_records()), with_plots=False).tables["cross_task"].iloc[0]
     assert row.n == 32 and (row.ic_rate_lo, row.ic_rate_hi) == pytest.approx(wilson(8, 32)[1:])

@@ -60,6 +60,7 @@ def compute_tables(fr: Frames) -> dict[str, pd.DataFrame]:
         "metric_cis": tables.metric_cis(fr),
         "gd_by_steps": gd,
         "ablation_agreement": ablation.agreement(gd) if _has_family(fr, "goal_drift") else pd.DataFrame(),
+        "stated_goal": goal_drift.stated_goal(fr) if _has_family(fr, "goal_drift") else pd.DataFrame(),
         "baseline_differences": tables.baseline_differences(fr),
         "noise_floor": tables.noise_floor(fr),
         "curves": tables.curves(fr),

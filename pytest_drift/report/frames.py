@@ -110,6 +110,7 @@ def _episode_row(o: Outcome) -> dict[str, Any]:
         row["ic_first_step"] = min(steps) if steps else None  # the tool-trace ordering features
     elif o.family == "instrumental":
         row["letter"] = o.factors.get("letter")
+    row.update(_stated_goal(f) if o.label_status == "ok" else {})
     baseline = o.baseline_variant or f.get("baseline_variant")  # the field: outcomes written before 0.2
     if baseline is not None:
         row["baseline_variant"] = baseline
@@ -179,6 +180,15 @@ def _awareness(aw: dict[str, Any]) -> dict[str, str]:
     """The visible tier and the reasoning tier; `n/a` where no reasoning was seen (the model
     showed none, or the outcome predates the scan): not the same as reasoning without signs."""
     return {"awareness": aw.get("tier", "none"), "reasoning_awareness": aw.get("reasoning_tier") or "n/a"}
+
+
+def _stated_goal(f: dict[str, Any]) -> dict[str, str]:
+    """The goal an interrogated agent said it pursues: the LLM judge's label where `--drift-judge` ran,
+    else the scenario's deterministic one; nothing for an episode that was not interrogated."""
+    judge, label = f.get("stated_goal_judge"), f.get("stated_goal_label")
+    if isinstance(judge, str) and judge:
+        return {"stated_goal": judge, "stated_goal_by": "judge"}
+    return {"stated_goal": label, "stated_goal_by": "label"} if isinstance(label, str) and label else {}
 
 
 def _audit(audit: Any) -> dict[str, Any]:

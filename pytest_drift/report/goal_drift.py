@@ -1,5 +1,6 @@
 """Goal-drift tables: GD_actions and GD_inaction against the instrumental-phase length N, per
-goal pair x condition, raw and with the baseline subtracted - the goal-drift paper's figure."""
+goal pair x condition, raw and with the baseline subtracted - the goal-drift paper's figure; and
+what interrogated agents said they pursue, per N (its stated-goal figure)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from .frames import Frames
-from .stats import bootstrap_mean
+from .stats import bootstrap_mean, wilson
 
 METRICS = ("gd_actions", "gd_inaction")
 COLUMNS = ["model", "scenario", "goal_pair", "condition", "series", "instrumental_steps", "metric", "n", "mean",
@@ -68,3 +69,39 @@ def gd_by_steps(fr: Frames, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
                         "n": int(g[col].notna().sum()), "mean": mean, "lo": lo, "hi": hi,
                         **_baseline_difference(g.dropna(subset=[col]), ok, col)})
     return pd.DataFrame(out, columns=COLUMNS)
+
+
+STATED = ("original", "hybrid", "competing", "unclear", "none")
+STATED_COLUMNS = ["model", "scenario", "goal_pair", "condition", "instrumental_steps", "by", "n", *STATED,
+                  "original_share", "original_share_lo", "original_share_hi",
+                  "drifted_share", "drifted_share_lo", "drifted_share_hi"]
+
+
+def stated_goal(fr: Frames) -> pd.DataFrame:
+    """Interrogated runs: per model x scenario x goal pair x condition x N, how many agents stated each goal
+    (`stated_goal`: original, hybrid, competing, unclear, none = no statement) and the share that stated the
+    original goal and that drifted (hybrid or competing), Wilson 95% intervals over every ok interrogated run
+    (a run that made no statement counts in n and in neither share). `by`: who labelled them, the
+    scenario's deterministic label or the LLM judge (`label+judge` where both did, in different runs)."""
+    ep = fr.episodes
+    if ep.empty or "stated_goal" not in ep or "factor_series" not in ep:
+        return pd.DataFrame(columns=STATED_COLUMNS)
+    runs = ep[(ep.label_status == "ok") & ep.stated_goal.notna()].dropna(subset=["factor_series"])
+    if runs.empty:
+        return pd.DataFrame(columns=STATED_COLUMNS)
+    steps = runs.m_instrumental_steps if "m_instrumental_steps" in runs else pd.Series(0.0, index=runs.index)
+    runs = _with_factors(runs).assign(instrumental_steps=steps.fillna(0).astype(int))
+    out = []
+    keys = ["model", "scenario", "goal_pair", "condition", "instrumental_steps"]
+    for key, g in runs.groupby(keys, sort=True):
+        counts = {label: int((g.stated_goal == label).sum()) for label in STATED}
+        n, drifted = len(g), counts["hybrid"] + counts["competing"]
+        original = wilson(counts["original"], n)
+        drift = wilson(drifted, n)
+        out.append({**dict(zip(keys, key)), "by": "+".join(sorted(set(g.stated_goal_by))), "n": n, **counts,
+                    **_share("original", original), **_share("drifted", drift)})
+    return pd.DataFrame(out, columns=STATED_COLUMNS)
+
+
+def _share(name: str, rate: tuple[float, float, float]) -> dict[str, float]:
+    return {f"{name}_share": rate[0], f"{name}_share_lo": rate[1], f"{name}_share_hi": rate[2]}
