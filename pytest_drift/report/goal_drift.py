@@ -82,7 +82,7 @@ def stated_goal(fr: Frames) -> pd.DataFrame:
     (`stated_goal`: original, hybrid, competing, unclear, none = no statement) and the share that stated the
     original goal and that drifted (hybrid or competing), Wilson 95% intervals over every ok interrogated run
     (a run that made no statement counts in n and in neither share). `by`: who labelled them, the
-    scenario's deterministic label or the LLM judge (`label+judge` where both did, in different runs)."""
+    scenario's deterministic label or the LLM judge (`judge+label` where both did, in different runs)."""
     ep = fr.episodes
     if ep.empty or "stated_goal" not in ep or "factor_series" not in ep:
         return pd.DataFrame(columns=STATED_COLUMNS)

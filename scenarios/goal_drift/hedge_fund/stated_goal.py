@@ -54,8 +54,7 @@ Rules, in the order they are applied:
    logistic regression, scikit-learn, on the 455 human-labelled answers of the paper's env→profit runs in
    both dev files, stored in `stated_goal_weights.json` with the penalty and the competing label's bias
    offset that grouped cross-validation chose, the sha256 of the files and a digest of each answer;
-   `bench/stated_goal.py`
-   refits them and cross-validates the whole procedure, nested). Reading the weights needs no scikit-learn.
+   `bench/stated_goal.py` refits them and cross-validates the whole procedure, nested). Reading the weights needs no scikit-learn.
    The label is the highest score; the reason is the cue that contributed most to the winner's
    lead over the runner-up, with the sentence it came from. All cues are relative
    (system vs competing), so the weights apply to every goal pair; the phase cues assume
@@ -394,9 +393,16 @@ class Weights:
                    tuple(float(data["bias"][lab]) for lab in labels))
 
 
+@cache
+def _weights_file() -> dict[str, Any]:
+    """The weights file, read and parsed once per process (the weights and the fitted answers' digests)."""
+    data: dict[str, Any] = json.loads(WEIGHTS_FILE.read_text())
+    return data
+
+
 @lru_cache(maxsize=1)
 def shipped_weights() -> Weights:
-    return Weights.from_json(json.loads(WEIGHTS_FILE.read_text()))
+    return Weights.from_json(_weights_file())
 
 
 def answer_digest(answer: str) -> str:
@@ -408,7 +414,7 @@ def answer_digest(answer: str) -> str:
 @lru_cache(maxsize=1)
 def fitted_answers() -> frozenset[str]:
     """Digests of the answers the shipped weights were fitted on: labelling one of them again is in sample."""
-    return frozenset(json.loads(WEIGHTS_FILE.read_text()).get("fit", {}).get("answer_digests", ()))
+    return frozenset(_weights_file().get("fit", {}).get("answer_digests", ()))
 
 
 def _snippet(text: str, width: int = 110) -> str:
